@@ -1,0 +1,196 @@
+"""The block controller: who finds the next block, and making that miner's node mine it.
+
+For every block it asks discovery for the miners, the configured strategy for a
+winner among the reachable ones, and the winner's own monerod to
+``generateblocks`` on top of the chain tip it knows, paying the winner's wallet.
+Mining is serialised and always names ``prev_block``, and the winner's node must
+have the tip before it mines, so the network never forks.
+
+A miner whose node fails is logged, left out for a few blocks, and the block goes
+to a reselection among the others (recorded in ``reselected_from``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+
+from monerosim_core.agents.runtime import GENERATE_TIMEOUT, AgentRuntime
+from monerosim_core.hookspecs import SelectionError
+from monerosim_core.plugins import Selector, StrategyContext
+from monerosim_core.registry import Miner
+from monerosim_core.rpc_errors import RpcError
+from monerosim_core.scenario import BlockControllerSpec, BlockTimes
+from monerosim_core.state_files import BLOCKS_FILE, append_record
+from monerosim_core.strategy_choice import controller_strategy
+
+# A failed miner sits out this many blocks before it is tried again.
+SIT_OUT_BLOCKS = 5
+# How long (wall seconds) a winner's node may take to receive the current tip.
+TIP_WAIT = 5.0
+TIP_POLL = 0.005
+
+
+class NodeBehind(Exception):
+    """The winner's node did not receive the chain tip in time."""
+
+
+@attrs.define
+class ChainTip:
+    height: int  # height of the block at the top (the chain holds height + 1 blocks)
+    hash: str
+
+
+@attrs.define
+class BlockController:
+    rt: AgentRuntime
+    spec: BlockControllerSpec
+    selector: Selector[Miner]
+    tip: ChainTip | None = None
+    sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
+    wallet_addresses: dict[str, str] = attrs.field(factory=dict)
+
+    @classmethod
+    def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
+        selector = rt.plugins.miner_selector(
+            controller_strategy(spec), rt.rng("miner-selection"), StrategyContext()
+        )
+        return cls(rt, spec, selector)
+
+    def run(self) -> None:
+        """Bootstrap if needed, then one block per interval until stop_time."""
+        self.bootstrap()
+        timing = self.rt.rng("block-times")
+        next_time = self.rt.clock.now()
+        while True:
+            if self.spec.block_times is BlockTimes.EXPONENTIAL:
+                next_time += timing.expovariate(1.0 / self.spec.interval)
+            else:
+                next_time += self.spec.interval
+            if next_time >= self.rt.stop_time or not self.rt.sleep_until(next_time):
+                return
+            self.mine_block(bootstrap=False)
+
+    def bootstrap(self) -> None:
+        """Mine ``general.bootstrap_blocks`` blocks back to back, weighted like the rest.
+
+        Coinbase outputs unlock 60 blocks later and a transfer needs unlocked decoys,
+        so nobody can transact before this. A chain already that long is left alone.
+        """
+        target = self.rt.scenario.general.bootstrap_blocks
+        tip = self.current_tip()
+        if tip.height >= target:
+            return
+        self.rt.log.info("bootstrap: mining %d blocks", target - tip.height)
+        while self.current_tip().height < target and not self.rt.stop.is_set():
+            if self.mine_block(bootstrap=True) is None:
+                raise RuntimeError("bootstrap failed: no miner could mine a block")
+        self.rt.log.info("bootstrap done at height %d", self.current_tip().height)
+
+    def current_tip(self) -> ChainTip:
+        if self.tip is None:
+            self.tip = self._read_tip()
+        return self.tip
+
+    def mine_block(self, *, bootstrap: bool) -> dict[str, object] | None:
+        """Choose a winner and have it mine one block; the record, or None if nobody could."""
+        self._age_sit_outs()
+        miners = self.rt.discovery.get_miner_agents()
+        available = [m for m in miners if m.agent_id not in self.sit_out]
+        failed: list[str] = []
+        while available:
+            try:
+                winner = self.selector.select(available)
+            except SelectionError as exc:
+                self.rt.log.error("no winner: %s", exc)
+                return None
+            try:
+                record = self._mine_on(winner, bootstrap=bootstrap, failed=failed)
+            except (RpcError, NodeBehind) as exc:
+                self.rt.log.warning(
+                    "miner %s could not mine (%s); reselecting among the others; "
+                    "it sits out %d blocks",
+                    winner.agent_id,
+                    exc,
+                    SIT_OUT_BLOCKS,
+                )
+                failed.append(winner.agent_id)
+                self.sit_out[winner.agent_id] = SIT_OUT_BLOCKS
+                available.remove(winner)
+                continue
+            return record
+        self.rt.log.error(
+            "no reachable miner for this block (failed: %s)", ", ".join(failed) or "none"
+        )
+        self.tip = None  # re-read the tip from a node next time
+        return None
+
+    def _mine_on(self, winner: Miner, *, bootstrap: bool, failed: list[str]) -> dict[str, object]:
+        agent = self.rt.discovery.get_agent(winner.agent_id)
+        node = self.rt.daemon(agent, timeout=GENERATE_TIMEOUT)
+        tip = self.current_tip()
+        self._wait_for_tip(winner.agent_id, tip)
+        address = self._wallet_address(winner)
+        result = node.generateblocks(1, address, prev_block=tip.hash)
+        block_hash = result.hashes[0]
+        header = node.get_block_header_by_hash(block_hash)
+        self.tip = ChainTip(header.height, block_hash)
+        record: dict[str, object] = {
+            "height": header.height,
+            "hash": block_hash,
+            "winner": winner.agent_id,
+            "wallet_address": address,
+            "reward": header.reward,
+            "sim_time": round(self.rt.clock.now(), 3),
+            "wall_time": time.time(),
+            "bootstrap": bootstrap,
+            "reselected_from": list(failed),
+            "node": f"{agent.ip_addr}:{agent.daemon_rpc_port}",
+        }
+        append_record(self.rt.run.shared / BLOCKS_FILE, record)
+        if not bootstrap:
+            self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
+        return record
+
+    def _wait_for_tip(self, agent_id: str, tip: ChainTip) -> None:
+        node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
+        deadline = time.monotonic() + TIP_WAIT
+        while True:
+            info = node.get_info()
+            if info.top_block_hash == tip.hash:
+                return
+            if time.monotonic() > deadline:
+                raise NodeBehind(
+                    f"node of {agent_id} is at height {info.height} "
+                    f"({info.top_block_hash[:12]}), not at the tip {tip.height} ({tip.hash[:12]})"
+                )
+            time.sleep(TIP_POLL)
+
+    def _wallet_address(self, miner: Miner) -> str:
+        if miner.wallet_address:
+            return miner.wallet_address
+        address = self.wallet_addresses.get(miner.agent_id)
+        if address is None:
+            agent = self.rt.discovery.get_agent(miner.agent_id)
+            address = self.rt.wallet(agent).get_address()
+            self.wallet_addresses[miner.agent_id] = address
+        return address
+
+    def _read_tip(self) -> ChainTip:
+        errors = []
+        for miner in self.rt.discovery.get_miner_agents():
+            agent = self.rt.discovery.get_agent(miner.agent_id)
+            try:
+                info = self.rt.daemon(agent).get_info()
+            except RpcError as exc:
+                errors.append(str(exc))
+                continue
+            return ChainTip(info.height - 1, info.top_block_hash)
+        raise RuntimeError("no miner node answers get_info: " + "; ".join(errors))
+
+    def _age_sit_outs(self) -> None:
+        for agent_id in list(self.sit_out):
+            self.sit_out[agent_id] -= 1
+            if self.sit_out[agent_id] <= 0:
+                del self.sit_out[agent_id]

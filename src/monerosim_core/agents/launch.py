@@ -1,0 +1,54 @@
+"""``monerosim agent ID --run-dir DIR``: pick the behaviour for an agent and run it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+from monerosim_core.agents.block_controller import BlockController
+from monerosim_core.agents.distributor import MinerDistributor
+from monerosim_core.agents.observers import Monitor, SyncCheck
+from monerosim_core.agents.regular_user import RegularUser
+from monerosim_core.agents.runtime import AgentRuntime, configure_logging
+from monerosim_core.scenario import BlockControllerSpec, Role, ScriptAgentSpec, ScriptKind
+
+
+class Behaviour(Protocol):
+    def run(self) -> None: ...
+
+
+def behaviour_for(rt: AgentRuntime) -> Behaviour | None:
+    """The behaviour of ``rt``'s agent; None for a miner that only mines when chosen."""
+    spec = rt.spec
+    if isinstance(spec, BlockControllerSpec):
+        return BlockController.create(rt, spec)
+    if isinstance(spec, ScriptAgentSpec):
+        return Monitor(rt, spec) if spec.kind is ScriptKind.MONITOR else SyncCheck(rt, spec)
+    if spec.role is Role.MINER_DISTRIBUTOR:
+        return MinerDistributor.create(rt, spec)
+    if spec.role is Role.REGULAR_USER or is_solo_miner(rt):
+        return RegularUser.create(rt, spec)
+    return None
+
+
+def is_solo_miner(rt: AgentRuntime) -> bool:
+    return any(m.agent_id == rt.agent_id for m in rt.discovery.get_solo_miners())
+
+
+def run_agent(agent_id: str, run_dir: Path) -> int:
+    rt = AgentRuntime.open(agent_id, run_dir)
+    configure_logging(rt.scenario.general.log_level, rt.clock)
+    rt.install_signal_handlers()
+    try:
+        behaviour = behaviour_for(rt)
+        if behaviour is None:
+            rt.log.info("mines only when the block controller picks it; nothing else to do")
+            return 0
+        rt.log.info("started (%s)", type(behaviour).__name__)
+        behaviour.run()
+        rt.log.info("finished")
+        return 0
+    finally:
+        rt.close()
+        logging.shutdown()

@@ -1,0 +1,75 @@
+"""The ``monerosim`` command line.
+
+Every expected failure (bad config, unknown strategy, unreachable daemon, missing
+run) is printed as one clear message and exits non-zero; tracebacks are for bugs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monerosim_core import commands
+from monerosim_core.config import ConfigError
+
+EXIT_ERROR = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monerosim",
+        description="Simulate a Monero proof-of-work network with real regtest daemons.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check config files and show what they describe")
+    p.add_argument("configs", nargs="+", type=Path, metavar="CONFIG")
+
+    sub.add_parser("plugins", help="list installed plugins and their strategies")
+
+    p = sub.add_parser("registry", help="write the agent and miner registries for a config")
+    p.add_argument("config", type=Path)
+    p.add_argument("--run-dir", type=Path, required=True)
+
+    p = sub.add_parser("run", help="run a scenario on real daemons (local engine)")
+    p.add_argument("config", type=Path)
+    p.add_argument("--run-dir", type=Path, help="default: runs/<config name>-<time>")
+    p.add_argument("--speed", type=float, help="simulated seconds per wall second")
+    p.add_argument("--seed", type=int, help="overrides general.seed")
+    p.add_argument(
+        "--progress",
+        choices=["auto", "live", "lines"],
+        default="auto",
+        help="live status line on a terminal, plain log lines otherwise (auto)",
+    )
+
+    p = sub.add_parser("agent", help="run one agent of a started run (used by the engines)")
+    p.add_argument("agent_id")
+    p.add_argument("--run-dir", type=Path, required=True)
+
+    p = sub.add_parser("report", help="analyse a run directory and write its report")
+    p.add_argument("run_dir", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return commands.dispatch(args)
+    except ConfigError as exc:
+        print(f"monerosim: configuration error:\n{exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except commands.EXPECTED_ERRORS as exc:
+        print(f"monerosim: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("monerosim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

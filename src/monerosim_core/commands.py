@@ -1,0 +1,156 @@
+"""What each ``monerosim`` subcommand does (the CLI module only parses arguments)."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from pathlib import Path
+
+from monerosim_core.config import ConfigError, load_scenario
+from monerosim_core.discovery import AgentDiscoveryError
+from monerosim_core.hookspecs import SelectionError
+from monerosim_core.plan import Plan, make_plan
+from monerosim_core.plugins import MINER_HOOK, RECIPIENT_HOOK, Plugins, get_plugin_manager
+from monerosim_core.registry import RegistryFormatError, write_registry
+from monerosim_core.rpc_errors import RpcError
+from monerosim_core.scenario import Scenario
+from monerosim_core.strategy_choice import check_strategies, strategies_of
+
+# Failures a user can cause or meet; anything else is a bug and keeps its traceback.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    AgentDiscoveryError,
+    RegistryFormatError,
+    SelectionError,
+    RpcError,
+    FileExistsError,
+    FileNotFoundError,
+    NotADirectoryError,
+    PermissionError,
+)
+
+# ``monerosim registry`` has no engine to ask for ports: it numbers them from here.
+REGISTRY_BASE_PORT = 38080
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    handler = _HANDLERS[args.command]
+    return handler(args)
+
+
+def validated_plan(config: Path, plugins: Plugins, ports_from: int = REGISTRY_BASE_PORT) -> Plan:
+    """Load a config, plan it, and check every strategy it names is usable."""
+    scenario = load_scenario(config)
+    plan = make_plan(scenario, itertools.count(ports_from))
+    check_strategies(scenario, _solo_indexes(plan), plugins)
+    return plan
+
+
+def _solo_indexes(plan: Plan) -> set[int]:
+    solo = {m.agent_id for m in plan.registry().miners if m.is_solo_miner}
+    return {p.spec.index for p in plan.agents if p.agent.id in solo and hasattr(p.spec, "index")}
+
+
+def _validate(args: argparse.Namespace) -> int:
+    plugins = get_plugin_manager()
+    failed = 0
+    for config in args.configs:
+        try:
+            plan = validated_plan(config, plugins)
+        except ConfigError as exc:
+            print(f"{config}: INVALID\n{exc}\n", file=sys.stderr)
+            failed += 1
+            continue
+        print(describe_plan(plan))
+    return 2 if failed else 0
+
+
+def describe_plan(plan: Plan) -> str:
+    """The human summary ``validate`` prints: agents, miners, solo miners, strategies."""
+    scenario: Scenario = plan.scenario
+    registry = plan.registry()
+    miners = {m.agent_id: m for m in registry.miners}
+    lines = [f"{scenario.source}: OK — {len(registry.agents)} agents, {len(miners)} miners"]
+    lines += [f"  warning: {w}" for w in scenario.warnings]
+    lines.append(
+        f"  stop_time {scenario.general.stop_time:g}s, seed "
+        f"{scenario.general.seed if scenario.general.seed is not None else '(chosen per run)'}"
+    )
+    lines.append(f"  {'agent':<18} {'role':<18} {'hashrate':>8} {'probability':>11}  strategies")
+    for p in plan.agents:
+        miner = miners.get(p.agent.id)
+        role = getattr(p.spec, "role", None)
+        role_name = role.value if role is not None else (p.agent.user_script or "")
+        if miner is not None and miner.is_solo_miner:
+            role_name += " (solo)"
+        strategies = strategies_of(p.spec, miner is not None and miner.is_solo_miner)
+        shown = ", ".join(
+            f"{_PURPOSE[h]}={ref.name}" for h, ref in strategies.items()
+        ) or "-"
+        rate = f"{miner.hashrate:g}%" if miner else ""
+        prob = f"{miner.weight:.4f}" if miner else ""
+        lines.append(f"  {p.agent.id:<18} {role_name:<18} {rate:>8} {prob:>11}  {shown}")
+    solo = [m.agent_id for m in registry.miners if m.is_solo_miner]
+    lines.append(f"  solo miners: {', '.join(solo) if solo else 'none'}")
+    return "\n".join(lines)
+
+
+_PURPOSE = {MINER_HOOK: "miner", RECIPIENT_HOOK: "recipient"}
+
+
+def _plugins(_args: argparse.Namespace) -> int:
+    plugins = get_plugin_manager()
+    if not plugins.infos:
+        print("no plugins installed (pip install monerosim-strategy-weighted, ...)")
+        return 0
+    print(f"{'strategy':<14} {'distribution':<34} {'version':<9} hooks")
+    for info in sorted(plugins.infos.values(), key=lambda i: i.name):
+        hooks = ", ".join(info.hooks) if info.loaded else f"FAILED TO LOAD: {info.error}"
+        print(f"{info.name:<14} {info.distribution:<34} {info.version:<9} {hooks}")
+    return 0
+
+
+def _registry(args: argparse.Namespace) -> int:
+    plan = validated_plan(args.config, get_plugin_manager())
+    shared = args.run_dir / "shared"
+    shared.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_registry(shared, plan.registry())
+    print(f"wrote {shared / 'agent_registry.json'} and {shared / 'miners.json'}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from monerosim_core.engine.local import run_local
+
+    return run_local(
+        args.config,
+        run_dir=args.run_dir,
+        speed=args.speed,
+        seed=args.seed,
+        progress=args.progress,
+    )
+
+
+def _agent(args: argparse.Namespace) -> int:
+    from monerosim_core.agents.launch import run_agent
+
+    return run_agent(args.agent_id, args.run_dir)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from monerosim_core.report import write_report
+
+    report = write_report(args.run_dir)
+    print(report.terminal_summary())
+    return 0
+
+
+_HANDLERS = {
+    "validate": _validate,
+    "plugins": _plugins,
+    "registry": _registry,
+    "run": _run,
+    "agent": _agent,
+    "report": _report,
+}
+

@@ -1,0 +1,226 @@
+"""The plugin host: loading plugins and calling strategies by name.
+
+Core never calls ``pm.hook`` directly; it goes through :class:`Plugins`, which
+knows which strategy names exist, which plugins failed to load, and builds a
+selector bound to the single plugin a scenario named.
+
+Environment switches:
+
+- ``MONEROSIM_DISABLE_PLUGIN_AUTOLOAD=1`` loads no entry points (only built-ins
+  and plugins registered by hand), for tests and for bisecting a broken plugin.
+- ``MONEROSIM_TRACE_HOOKS=1`` writes every hook call and result to stderr.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib.metadata
+import os
+import random
+import sys
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+import pluggy
+
+from monerosim_core import hookspecs
+from monerosim_core.config import ConfigError, ConfigProblem
+from monerosim_core.registry import Agent, Miner
+from monerosim_core.scenario import StrategyRef
+
+ENTRY_POINT_GROUP = "monerosim"
+AUTOLOAD_ENV = "MONEROSIM_DISABLE_PLUGIN_AUTOLOAD"
+TRACE_ENV = "MONEROSIM_TRACE_HOOKS"
+
+MINER_HOOK = "monerosim_select_miner"
+RECIPIENT_HOOK = "monerosim_select_recipient"
+_HOOK_PURPOSE = {MINER_HOOK: "miner selection", RECIPIENT_HOOK: "recipient selection"}
+
+# The distributions this project ships, so a missing one can be named exactly.
+SHIPPED_DISTRIBUTIONS = {
+    "weighted": "monerosim-strategy-weighted",
+    "balance": "monerosim-strategy-balance",
+    "random": "monerosim-strategy-random",
+    "round_robin": "monerosim-strategy-round-robin",
+}
+
+T = TypeVar("T", Miner, Agent)
+
+
+@attrs.frozen
+class PluginInfo:
+    """An installed plugin as ``monerosim plugins`` shows it."""
+
+    name: str  # the entry point name, which is the strategy name
+    distribution: str
+    version: str
+    module: str
+    hooks: tuple[str, ...]
+    error: str | None = None  # set when the plugin failed to load
+
+    @property
+    def loaded(self) -> bool:
+        return self.error is None
+
+
+@attrs.define
+class StrategyContext:
+    """The :class:`~monerosim_core.hookspecs.SelectionContext` core hands to strategies."""
+
+    balance_reader: Callable[[str], int | None] = lambda _agent_id: None
+    state: MutableMapping[str, Any] = attrs.field(factory=dict)
+
+    def unlocked_balance(self, agent_id: str) -> int | None:
+        return self.balance_reader(agent_id)
+
+
+@attrs.define
+class Selector(Generic[T]):
+    """One named strategy bound to its plugin, with its own seeded RNG and state."""
+
+    name: str
+    purpose: str
+    _call: Any  # a pluggy subset hook caller that reaches only the named plugin
+    rng: random.Random
+    context: StrategyContext
+
+    def select(self, candidates: Sequence[T], **extra: Any) -> T:
+        """Ask the strategy; raises ``SelectionError`` if it cannot choose soundly."""
+        if not candidates:
+            raise hookspecs.SelectionError(f"{self.purpose}: no candidates to choose from")
+        choice = self._call(candidates=candidates, rng=self.rng, context=self.context, **extra)
+        if choice is None or not any(choice is c or choice == c for c in candidates):
+            raise hookspecs.SelectionError(
+                f"strategy {self.name!r} returned {choice!r}, which is not one of the candidates"
+            )
+        return choice  # type: ignore[no-any-return]
+
+
+@attrs.define
+class Plugins:
+    """The loaded plugin manager and what is known about each plugin."""
+
+    pm: pluggy.PluginManager
+    infos: dict[str, PluginInfo] = attrs.field(factory=dict)
+
+    def register(self, plugin: object, name: str) -> None:
+        """Register a plugin object by hand (tests, notebooks) under a strategy name."""
+        self.pm.register(plugin, name=name)
+        hooks = tuple(sorted(c.name for c in self.pm.get_hookcallers(plugin) or ()))
+        module = getattr(plugin, "__name__", type(plugin).__qualname__)
+        self.infos[name] = PluginInfo(name, "(registered in code)", "-", module, hooks)
+
+    def strategy_names(self, hook_name: str) -> list[str]:
+        """Names of the loaded plugins implementing ``hook_name``, sorted."""
+        caller = getattr(self.pm.hook, hook_name)
+        return sorted(
+            impl.plugin_name for impl in caller.get_hookimpls() if impl.plugin_name in self.infos
+        )
+
+    def miner_selector(
+        self, ref: StrategyRef, rng: random.Random, context: StrategyContext
+    ) -> Selector[Miner]:
+        return Selector(ref.name, "miner selection", self._caller(MINER_HOOK, ref), rng, context)
+
+    def recipient_selector(
+        self, ref: StrategyRef, rng: random.Random, context: StrategyContext
+    ) -> Selector[Agent]:
+        return Selector(
+            ref.name, "recipient selection", self._caller(RECIPIENT_HOOK, ref), rng, context
+        )
+
+    def check(self, hook_name: str, ref: StrategyRef) -> None:
+        """Raise :class:`ConfigError` unless ``ref`` names a usable strategy for the hook."""
+        self._caller(hook_name, ref)
+
+    def _caller(self, hook_name: str, ref: StrategyRef) -> Any:
+        purpose = _HOOK_PURPOSE[hook_name]
+        info = self.infos.get(ref.name)
+        if info is not None and not info.loaded:
+            raise _config_error(
+                ref,
+                f"the {purpose} strategy {ref.name!r} is installed "
+                f"({info.distribution} {info.version}) but failed to load: {info.error}",
+            )
+        if ref.name not in self.strategy_names(hook_name):
+            raise _config_error(ref, self._unknown_message(hook_name, ref.name, info))
+        others = [p for name, p in self.pm.list_name_plugin() if name != ref.name]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+
+    def _unknown_message(self, hook_name: str, name: str, info: PluginInfo | None) -> str:
+        purpose = _HOOK_PURPOSE[hook_name]
+        installed = self.strategy_names(hook_name)
+        if info is not None:
+            return (
+                f"strategy {name!r} ({info.distribution}) does not implement {purpose}; "
+                f"strategies that do: {', '.join(installed) or 'none'}"
+            )
+        close = difflib.get_close_matches(name, installed, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        distribution = SHIPPED_DISTRIBUTIONS.get(name, "monerosim-strategy-" + name.replace("_", "-"))
+        return (
+            f"unknown {purpose} strategy {name!r}{hint}; installed: "
+            f"{', '.join(installed) or 'none'}. The plugin may not be installed: "
+            f"pip install {distribution}"
+        )
+
+
+def get_plugin_manager(*, autoload: bool | None = None) -> Plugins:
+    """A fresh plugin manager with the built-ins and (unless disabled) entry points.
+
+    Each entry point is loaded in its own ``try``: a plugin that fails to import is
+    recorded with its error and skipped, so it only matters if a scenario selects it.
+    """
+    from monerosim_core.discovery import RegistryFileDiscovery
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    pm.register(RegistryFileDiscovery(), name="monerosim-registry-files")
+    plugins = Plugins(pm)
+    if autoload is None:
+        autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")
+    if autoload:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            _load_entry_point(plugins, ep)
+    pm.check_pending()
+    if os.environ.get(TRACE_ENV, "") not in ("", "0"):
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    return plugins
+
+
+def _load_entry_point(plugins: Plugins, ep: importlib.metadata.EntryPoint) -> None:
+    dist = ep.dist
+    distribution = dist.name if dist is not None else "?"
+    version = dist.version if dist is not None else "?"
+    taken = plugins.infos.get(ep.name)
+    if taken is not None:
+        # Two distributions claim one strategy name: keep the first, say so for the second.
+        plugins.infos[f"{ep.name} ({distribution})"] = PluginInfo(
+            ep.name, distribution, version, ep.value, (),
+            error=f"strategy name {ep.name!r} is already provided by {taken.distribution}",
+        )
+        return
+    try:
+        module = ep.load()
+        plugins.pm.register(module, name=ep.name)
+        callers = plugins.pm.get_hookcallers(module) or []
+        unknown = sorted(c.name for c in callers if not c.has_spec())
+        if unknown:
+            raise pluggy.PluginValidationError(
+                module, f"implements hooks that monerosim does not define: {', '.join(unknown)}"
+            )
+        hooks = tuple(sorted(c.name for c in callers))
+    except Exception as exc:  # any failure of third-party code must not take core down
+        if plugins.pm.get_plugin(ep.name) is not None:
+            plugins.pm.unregister(name=ep.name)
+        plugins.infos[ep.name] = PluginInfo(
+            ep.name, distribution, version, ep.value, (), error=f"{type(exc).__name__}: {exc}"
+        )
+        return
+    plugins.infos[ep.name] = PluginInfo(ep.name, distribution, version, ep.value, hooks)
+
+
+def _config_error(ref: StrategyRef, message: str) -> ConfigError:
+    return ConfigError([ConfigProblem(pos=ref.pos, key=ref.key, message=message)])

@@ -1,0 +1,142 @@
+"""The validated scenario: what a config file means, as frozen values.
+
+The config loader (:mod:`monerosim_core.config`) is the only place that turns YAML
+into these classes; nothing past it handles raw YAML. Values that are checked
+later against installed plugins (strategy names) keep their source position so
+that error can still name file:line:col.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+
+@attrs.frozen
+class SourcePos:
+    """Where a value was written: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@attrs.frozen
+class StrategyRef:
+    """A strategy named in the config, with the key that named it and where."""
+
+    name: str
+    key: str
+    pos: SourcePos
+
+
+class Role(enum.Enum):
+    """What drives an agent. A miner with a user script is still a miner."""
+
+    MINER = "miner"
+    REGULAR_USER = "regular_user"
+    MINER_DISTRIBUTOR = "miner_distributor"
+
+
+class ScriptKind(enum.Enum):
+    """The pure script agents monerosim ships."""
+
+    MONITOR = "monitor"
+    SYNC_CHECK = "sync_check"
+
+
+class BlockTimes(enum.Enum):
+    """How the block controller spaces blocks around ``--interval``."""
+
+    FIXED = "fixed"
+    EXPONENTIAL = "exponential"
+
+
+@attrs.frozen
+class General:
+    stop_time: float  # simulated seconds
+    fresh_blockchain: bool = True
+    log_level: str = "info"
+    seed: int | None = None  # None: the run picks one and records it
+    speed: float = 1.0  # simulated seconds per wall second (local engine)
+    bootstrap_blocks: int = 100
+
+
+@attrs.frozen
+class Network:
+    type: str | None = "1_gbit_switch"
+    gml: str | None = None  # path to a GML topology (Shadow engine)
+    latency_ms: float | None = None
+    bandwidth: str | None = None
+
+
+@attrs.frozen
+class UserAgentSpec:
+    """One entry of ``agents.user_agents``, validated and typed.
+
+    Amounts are in XMR, intervals in simulated seconds. Fields that do not apply
+    to the agent's role keep their defaults.
+    """
+
+    index: int  # position in user_agents, stable across runs
+    pos: SourcePos
+    daemon: str
+    wallet: str | None
+    role: Role
+    is_miner: bool
+    hashrate: float  # percent; 0.0 unless is_miner
+    user_script: str | None
+    transaction_interval: float = 60.0
+    min_transaction_amount: float = 0.1
+    max_transaction_amount: float = 1.0
+    transaction_frequency: float = 60.0
+    miner_selection_strategy: StrategyRef | None = None
+    transaction_priority: int = 1
+    max_retries: int = 3
+    recipient_selection: StrategyRef | None = None
+    # every attribute as written (strings), for the agent registry
+    raw_attributes: tuple[tuple[str, str], ...] = ()
+
+
+@attrs.frozen
+class BlockControllerSpec:
+    pos: SourcePos
+    script: str
+    interval: float = 120.0
+    solo_miner_threshold: float = 0.0  # percent of total hashrate
+    strategy: StrategyRef | None = None  # None means the default, "weighted"
+    block_times: BlockTimes = BlockTimes.FIXED
+
+
+@attrs.frozen
+class ScriptAgentSpec:
+    """One entry of ``agents.pure_script_agents``."""
+
+    index: int
+    pos: SourcePos
+    script: str
+    kind: ScriptKind
+    interval: float = 60.0  # simulated seconds between observations
+
+
+@attrs.frozen
+class Scenario:
+    source: str  # the config file's path as given
+    general: General
+    network: Network
+    user_agents: tuple[UserAgentSpec, ...]
+    block_controller: BlockControllerSpec | None
+    script_agents: tuple[ScriptAgentSpec, ...]
+    warnings: tuple[str, ...] = ()  # shown to the user, e.g. hashrate normalisation
+
+    @property
+    def miners(self) -> tuple[UserAgentSpec, ...]:
+        return tuple(a for a in self.user_agents if a.is_miner)
+
+    @property
+    def total_hashrate(self) -> float:
+        return sum(a.hashrate for a in self.miners)

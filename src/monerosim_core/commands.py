@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from monerosim_core.config import ConfigError, load_scenario
@@ -13,6 +14,7 @@ from monerosim_core.hookspecs import SelectionError
 from monerosim_core.plan import Plan, make_plan
 from monerosim_core.plugins import MINER_HOOK, RECIPIENT_HOOK, Plugins, get_plugin_manager
 from monerosim_core.registry import RegistryFormatError, write_registry
+from monerosim_core.report.errors import ReportError
 from monerosim_core.rpc_errors import RpcError
 from monerosim_core.scenario import Scenario
 from monerosim_core.strategy_choice import check_strategies, strategies_of
@@ -23,6 +25,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     RegistryFormatError,
     SelectionError,
     RpcError,
+    ReportError,
     FileExistsError,
     FileNotFoundError,
     NotADirectoryError,
@@ -38,10 +41,14 @@ def dispatch(args: argparse.Namespace) -> int:
     return handler(args)
 
 
-def validated_plan(config: Path, plugins: Plugins, ports_from: int = REGISTRY_BASE_PORT) -> Plan:
-    """Load a config, plan it, and check every strategy it names is usable."""
-    scenario = load_scenario(config)
-    plan = make_plan(scenario, itertools.count(ports_from))
+def validated_plan(config: Path, plugins: Plugins) -> Plan:
+    """Load a config, plan it on fixed ports, and check every strategy it names."""
+    return checked_plan(load_scenario(config), plugins, itertools.count(REGISTRY_BASE_PORT))
+
+
+def checked_plan(scenario: Scenario, plugins: Plugins, ports: Iterator[int]) -> Plan:
+    """Plan ``scenario`` on ``ports`` and check every strategy it names is usable."""
+    plan = make_plan(scenario, ports)
     check_strategies(scenario, _solo_indexes(plan), plugins)
     return plan
 
@@ -84,9 +91,7 @@ def describe_plan(plan: Plan) -> str:
         if miner is not None and miner.is_solo_miner:
             role_name += " (solo)"
         strategies = strategies_of(p.spec, miner is not None and miner.is_solo_miner)
-        shown = ", ".join(
-            f"{_PURPOSE[h]}={ref.name}" for h, ref in strategies.items()
-        ) or "-"
+        shown = ", ".join(f"{_PURPOSE[h]}={ref.name}" for h, ref in strategies.items()) or "-"
         rate = f"{miner.hashrate:g}%" if miner else ""
         prob = f"{miner.weight:.4f}" if miner else ""
         lines.append(f"  {p.agent.id:<18} {role_name:<18} {rate:>8} {prob:>11}  {shown}")
@@ -141,7 +146,7 @@ def _report(args: argparse.Namespace) -> int:
     from monerosim_core.report import write_report
 
     report = write_report(args.run_dir)
-    print(report.terminal_summary())
+    print(report.to_text())
     return 0
 
 
@@ -153,4 +158,3 @@ _HANDLERS = {
     "agent": _agent,
     "report": _report,
 }
-

@@ -25,7 +25,6 @@ from monerosim_core.registry import (
     read_registry,
 )
 
-
 BLOCK_CONTROLLER_SCRIPT = "agents.block_controller"
 
 
@@ -36,7 +35,7 @@ class AgentDiscoveryError(Exception):
 _Signature = tuple[tuple[int, int, int], ...]
 
 
-@attrs.define
+@attrs.define(eq=False)  # a service: identity, not value (pluggy keeps plugins in sets)
 class RegistryFileDiscovery:
     """Reads ``agent_registry.json`` + ``miners.json``, cached until either file changes."""
 
@@ -107,4 +106,3 @@ class AgentDiscovery:
 
     def selection_probabilities(self) -> dict[str, float]:
         return {m.agent_id: m.weight for m in self.registry().miners}
-

@@ -90,6 +90,11 @@ def agent_specs(scenario: Scenario) -> dict[str, AgentSpec]:
     return specs
 
 
+def ports_needed(scenario: Scenario) -> int:
+    """How many ports :func:`make_plan` takes for ``scenario``."""
+    return sum(3 if spec.wallet else 2 for spec in scenario.user_agents)
+
+
 def make_plan(scenario: Scenario, ports: Iterator[int], host: str = "127.0.0.1") -> Plan:
     """Assign addresses: each user agent gets P2P, daemon RPC and (with a wallet)
     wallet RPC ports on ``host``; controller and scripts get none."""

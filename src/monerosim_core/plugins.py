@@ -158,7 +158,9 @@ class Plugins:
             )
         close = difflib.get_close_matches(name, installed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        distribution = SHIPPED_DISTRIBUTIONS.get(name, "monerosim-strategy-" + name.replace("_", "-"))
+        distribution = SHIPPED_DISTRIBUTIONS.get(
+            name, "monerosim-strategy-" + name.replace("_", "-")
+        )
         return (
             f"unknown {purpose} strategy {name!r}{hint}; installed: "
             f"{', '.join(installed) or 'none'}. The plugin may not be installed: "
@@ -198,7 +200,11 @@ def _load_entry_point(plugins: Plugins, ep: importlib.metadata.EntryPoint) -> No
     if taken is not None:
         # Two distributions claim one strategy name: keep the first, say so for the second.
         plugins.infos[f"{ep.name} ({distribution})"] = PluginInfo(
-            ep.name, distribution, version, ep.value, (),
+            ep.name,
+            distribution,
+            version,
+            ep.value,
+            (),
             error=f"strategy name {ep.name!r} is already provided by {taken.distribution}",
         )
         return

@@ -96,8 +96,7 @@ class RunDir:
     def write_credentials(self, credentials: dict[str, tuple[str, str]]) -> None:
         """Wallet RPC logins per agent id, readable by the run's owner only."""
         path = self.shared / CREDENTIALS_FILE
-        write_json_atomic(path, {k: list(v) for k, v in credentials.items()})
-        os.chmod(path, 0o600)
+        write_json_atomic(path, {k: list(v) for k, v in credentials.items()}, mode=0o600)
 
     def read_credentials(self) -> dict[str, tuple[str, str]]:
         path = self.shared / CREDENTIALS_FILE

@@ -22,10 +22,11 @@ BLOCKS_FILE = "blocks_found.json"
 TRANSACTIONS_FILE = "transactions.json"
 
 
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Replace ``path`` with ``document`` as JSON, atomically."""
+def write_json_atomic(path: Path, document: Any, mode: int = 0o644) -> None:
+    """Replace ``path`` with ``document`` as JSON, atomically, with permissions ``mode``."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)  # mkstemp creates 0600; the file's final mode is set before it appears
         with os.fdopen(fd, "w", encoding="utf-8") as tmp:
             json.dump(document, tmp, indent=1, sort_keys=False)
             tmp.write("\n")

@@ -20,7 +20,8 @@ from monerosim_core.agents.runtime import GENERATE_TIMEOUT, AgentRuntime
 from monerosim_core.hookspecs import SelectionError
 from monerosim_core.plugins import Selector, StrategyContext
 from monerosim_core.registry import Miner
-from monerosim_core.rpc_errors import RpcError
+from monerosim_core.rpc import DaemonClient, GeneratedBlocks
+from monerosim_core.rpc_errors import RpcError, RpcStatusError
 from monerosim_core.scenario import BlockControllerSpec, BlockTimes
 from monerosim_core.state_files import BLOCKS_FILE, append_record
 from monerosim_core.strategy_choice import controller_strategy
@@ -30,6 +31,9 @@ SIT_OUT_BLOCKS = 5
 # How long (wall seconds) a winner's node may take to receive the current tip.
 TIP_WAIT = 5.0
 TIP_POLL = 0.005
+# A node answers BUSY while it syncs; it is asked again this often before it counts as failed.
+BUSY_RETRIES = 20
+BUSY_PAUSE = 0.05
 
 
 class NodeBehind(Exception):
@@ -132,7 +136,7 @@ class BlockController:
         tip = self.current_tip()
         self._wait_for_tip(winner.agent_id, tip)
         address = self._wallet_address(winner)
-        result = node.generateblocks(1, address, prev_block=tip.hash)
+        result = self._generate(node, address, tip)
         block_hash = result.hashes[0]
         header = node.get_block_header_by_hash(block_hash)
         self.tip = ChainTip(header.height, block_hash)
@@ -142,7 +146,8 @@ class BlockController:
             "winner": winner.agent_id,
             "wallet_address": address,
             "reward": header.reward,
-            "sim_time": round(self.rt.clock.now(), 3),
+            # Bootstrap blocks come before simulated time starts.
+            "sim_time": 0.0 if bootstrap else round(self.rt.clock.now(), 3),
             "wall_time": time.time(),
             "bootstrap": bootstrap,
             "reselected_from": list(failed),
@@ -152,6 +157,18 @@ class BlockController:
         if not bootstrap:
             self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
         return record
+
+    def _generate(self, node: DaemonClient, address: str, tip: ChainTip) -> GeneratedBlocks:
+        """``generateblocks`` on top of ``tip``, riding out a short BUSY (node syncing)."""
+        busy = 0
+        while True:
+            try:
+                return node.generateblocks(1, address, prev_block=tip.hash)
+            except RpcStatusError as exc:
+                busy += 1
+                if exc.status != "BUSY" or busy > BUSY_RETRIES:
+                    raise
+                time.sleep(BUSY_PAUSE)
 
     def _wait_for_tip(self, agent_id: str, tip: ChainTip) -> None:
         node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))

@@ -15,7 +15,7 @@ from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
-    confirm_pending,
+    confirm_own,
     to_atomic,
     unlocked_balance,
 )
@@ -48,9 +48,7 @@ class MinerDistributor:
             recipients=rt.plugins.recipient_selector(
                 recipient_strategy(spec), rt.rng("recipient-selection"), StrategyContext()
             ),
-            sender=TransferSender(
-                rt, "distribution", spec.transaction_priority, spec.max_retries
-            ),
+            sender=TransferSender(rt, "distribution", spec.transaction_priority, spec.max_retries),
         )
 
     def run(self) -> None:
@@ -63,11 +61,11 @@ class MinerDistributor:
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)
             )
             self.distribute(amount)
-            confirm_pending(self.rt, self.own_node())
+            confirm_own(self.rt, self.own_node())
             next_time += self.spec.transaction_frequency
             if not self.rt.sleep_until(next_time):
                 break
-        confirm_pending(self.rt, self.own_node())
+        confirm_own(self.rt, self.own_node())
 
     def own_node(self) -> Agent:
         return self.rt.discovery.get_agent(self.rt.agent_id)

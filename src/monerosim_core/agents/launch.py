@@ -11,25 +11,38 @@ from monerosim_core.agents.distributor import MinerDistributor
 from monerosim_core.agents.observers import Monitor, SyncCheck
 from monerosim_core.agents.regular_user import RegularUser
 from monerosim_core.agents.runtime import AgentRuntime, configure_logging
-from monerosim_core.scenario import BlockControllerSpec, Role, ScriptAgentSpec, ScriptKind
+from monerosim_core.plan import AgentSpec
+from monerosim_core.scenario import (
+    BlockControllerSpec,
+    Role,
+    ScriptAgentSpec,
+    ScriptKind,
+    UserAgentSpec,
+)
 
 
 class Behaviour(Protocol):
     def run(self) -> None: ...
 
 
+def runs_a_process(spec: AgentSpec, is_solo_miner: bool) -> bool:
+    """Whether an agent does anything of its own: every agent but a non-solo miner,
+    whose node mines only when the block controller picks it."""
+    return not (isinstance(spec, UserAgentSpec) and spec.role is Role.MINER and not is_solo_miner)
+
+
 def behaviour_for(rt: AgentRuntime) -> Behaviour | None:
     """The behaviour of ``rt``'s agent; None for a miner that only mines when chosen."""
     spec = rt.spec
+    if not runs_a_process(spec, is_solo_miner(rt)):
+        return None
     if isinstance(spec, BlockControllerSpec):
         return BlockController.create(rt, spec)
     if isinstance(spec, ScriptAgentSpec):
         return Monitor(rt, spec) if spec.kind is ScriptKind.MONITOR else SyncCheck(rt, spec)
     if spec.role is Role.MINER_DISTRIBUTOR:
         return MinerDistributor.create(rt, spec)
-    if spec.role is Role.REGULAR_USER or is_solo_miner(rt):
-        return RegularUser.create(rt, spec)
-    return None
+    return RegularUser.create(rt, spec)  # a regular user, or a solo miner's user side
 
 
 def is_solo_miner(rt: AgentRuntime) -> bool:

@@ -14,7 +14,7 @@ from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
-    confirm_pending,
+    confirm_own,
     to_atomic,
     unlocked_balance,
 )
@@ -53,9 +53,9 @@ class RegularUser:
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)
             )
             self.take_turn(me, amount)
-            confirm_pending(self.rt, me)
+            confirm_own(self.rt, me)
             next_time += self.spec.transaction_interval
-        confirm_pending(self.rt, me)
+        confirm_own(self.rt, me)
 
     def take_turn(self, me: Agent, amount: int) -> dict[str, object] | None:
         balance = unlocked_balance(self.rt, me)

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import enum
 import time
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.registry import Agent
+from monerosim_core.rpc import DaemonClient
 from monerosim_core.rpc_errors import (
     RpcConnectionError,
     RpcError,
@@ -110,7 +112,12 @@ class TransferSender:
                     delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempts - 1))
                     self.rt.log.warning(
                         "transfer %s -> %s failed (%s), retry %d/%d in %.1fs",
-                        sender.id, recipient.id, cause, attempts, self.max_retries, delay,
+                        sender.id,
+                        recipient.id,
+                        cause,
+                        attempts,
+                        self.max_retries,
+                        delay,
                     )
                     if not self.rt.stop.wait(delay):
                         continue
@@ -118,15 +125,22 @@ class TransferSender:
                 record.update(outcome="failed", cause=cause, error=str(exc))
                 self.rt.log.warning(
                     "transfer %s -> %s of %.6f XMR failed after %d attempt(s): %s",
-                    sender.id, recipient.id, amount / ATOMIC_PER_XMR, attempts, exc,
+                    sender.id,
+                    recipient.id,
+                    amount / ATOMIC_PER_XMR,
+                    attempts,
+                    exc,
                 )
                 break
             record = self._record(sender, recipient, amount, attempts, sent_height)
             record.update(outcome="sent", tx_hash=result.tx_hash, fee=result.fee)
             self.rt.log.info(
                 "sent %.6f XMR %s -> %s (fee %.6f) tx %s",
-                amount / ATOMIC_PER_XMR, sender.id, recipient.id,
-                result.fee / ATOMIC_PER_XMR, result.tx_hash[:16],
+                amount / ATOMIC_PER_XMR,
+                sender.id,
+                recipient.id,
+                result.fee / ATOMIC_PER_XMR,
+                result.tx_hash[:16],
             )
             break
         append_record(self.rt.run.shared / TRANSACTIONS_FILE, record)
@@ -171,15 +185,15 @@ def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
         return None
 
 
-def confirm_pending(rt: AgentRuntime, node: Agent, agent_id: str | None = None) -> int:
-    """Mark sent transfers that are now in a block as confirmed; how many were.
+def confirm_pending(shared_dir: Path, node: DaemonClient, owner: str) -> int:
+    """Mark ``owner``'s sent transfers that are now in a block as confirmed; how many.
 
-    Only the records made by ``agent_id`` (default: this agent) are looked at, so
-    agents never race over each other's records. Confirmation heights come from
-    ``node``; the simulated time of confirmation is that block's, from the blocks file.
+    Only the records made by ``owner`` are touched, so agents never race over each
+    other's records (the engine runs a last pass for everyone after the agents
+    stop). Heights come from ``node``; the simulated time of confirmation is that
+    block's, from the blocks file. Raises ``RpcError`` when ``node`` cannot answer.
     """
-    owner = agent_id or rt.agent_id
-    path = rt.run.shared / TRANSACTIONS_FILE
+    path = shared_dir / TRANSACTIONS_FILE
     pending = [
         r["tx_hash"]
         for r in read_records(path)
@@ -187,24 +201,34 @@ def confirm_pending(rt: AgentRuntime, node: Agent, agent_id: str | None = None) 
     ]
     if not pending:
         return 0
-    try:
-        statuses = rt.daemon(node).get_transactions(pending)
-    except RpcError as exc:
-        rt.log.warning("cannot check confirmations: %s", exc)
-        return 0
+    statuses = node.get_transactions(pending)
     heights = {
-        h: s.block_height for h, s in statuses.items() if s is not None and s.block_height is not None
+        h: s.block_height
+        for h, s in statuses.items()
+        if s is not None and s.block_height is not None
     }
     if not heights:
         return 0
-    block_times = {b["height"]: b["sim_time"] for b in read_records(rt.run.shared / BLOCKS_FILE)}
+    block_times = {b["height"]: b["sim_time"] for b in read_records(shared_dir / BLOCKS_FILE)}
 
     def mark(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in records:
-            if r["agent"] == owner and r.get("tx_hash") in heights and r["confirmed_height"] is None:
+            if (
+                r["agent"] == owner
+                and r.get("tx_hash") in heights
+                and r["confirmed_height"] is None
+            ):
                 r["confirmed_height"] = heights[r["tx_hash"]]
                 r["confirmed_sim_time"] = block_times.get(r["confirmed_height"])
         return records
 
     update_records(path, mark)
     return len(heights)
+
+
+def confirm_own(rt: AgentRuntime, node: Agent) -> None:
+    """:func:`confirm_pending` for the calling agent, logging instead of raising."""
+    try:
+        confirm_pending(rt.run.shared, rt.daemon(node), rt.agent_id)
+    except RpcError as exc:
+        rt.log.warning("cannot check confirmations: %s", exc)

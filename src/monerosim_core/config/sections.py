@@ -1,0 +1,106 @@
+"""The small sections: ``general``, ``network``, the block controller, script agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monerosim_core.config.arguments import read_arguments
+from monerosim_core.config.converters import (
+    BANDWIDTH,
+    BOOLEAN,
+    DURATION,
+    LATENCY,
+    PERCENTAGE,
+    STRATEGY,
+    choice,
+    existing_file,
+    one_of,
+    positive_number,
+    whole_number,
+)
+from monerosim_core.config.errors import ProblemLog
+from monerosim_core.config.reader import MappingReader
+from monerosim_core.config.yaml_source import Node
+from monerosim_core.scenario import (
+    BlockControllerSpec,
+    BlockTimes,
+    General,
+    Network,
+    ScriptAgentSpec,
+    ScriptKind,
+)
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+BLOCK_CONTROLLER_SCRIPT = "agents.block_controller"
+SCRIPT_KINDS = {"scripts.monitor": ScriptKind.MONITOR, "scripts.sync_check": ScriptKind.SYNC_CHECK}
+
+# Coinbase outputs unlock after 60 blocks and a transfer needs 15 decoy outputs
+# besides its own, so a chain much shorter than this leaves wallets unable to pay.
+_BOOTSTRAP_BLOCKS_FOR_TRANSFERS = 80
+
+
+def read_general(general: MappingReader) -> General | None:
+    stop_time = general.require("stop_time", DURATION)
+    fresh_blockchain = general.get("fresh_blockchain", BOOLEAN, True)
+    log_level = general.get("log_level", one_of(*LOG_LEVELS), "info")
+    seed = general.find("seed", whole_number())
+    speed = general.get("speed", positive_number("simulated seconds per second"), 1.0)
+    bootstrap_blocks = general.get("bootstrap_blocks", whole_number(minimum=0), 100)
+    general.finish()
+    if bootstrap_blocks < _BOOTSTRAP_BLOCKS_FOR_TRANSFERS:
+        general.warning(
+            "bootstrap_blocks",
+            f"{bootstrap_blocks} blocks leave too few spendable outputs; transfers will "
+            f"likely fail below {_BOOTSTRAP_BLOCKS_FOR_TRANSFERS}",
+        )
+    if stop_time is None:
+        return None
+    return General(stop_time, fresh_blockchain, log_level, seed, speed, bootstrap_blocks)
+
+
+def read_network(network: MappingReader, config_dir: Path) -> Network:
+    network_type = network.find("type", one_of("1_gbit_switch"))
+    gml = network.find("gml", existing_file(config_dir, "GML topology"))
+    latency_ms = network.find("latency", LATENCY)
+    bandwidth = network.find("bandwidth", BANDWIDTH)
+    network.finish()
+    if network_type is not None and gml is not None:
+        network.problem("gml", "give either network.type or network.gml, not both")
+    return Network(
+        type=None if gml is not None else network_type or "1_gbit_switch",
+        gml=gml,
+        latency_ms=latency_ms,
+        bandwidth=bandwidth,
+    )
+
+
+def read_block_controller(controller: MappingReader) -> BlockControllerSpec | None:
+    script = controller.require("script", one_of(BLOCK_CONTROLLER_SCRIPT))
+    options = read_arguments(controller)
+    controller.finish()
+    interval = options.get("--interval", DURATION, 120.0)
+    solo_miner_threshold = options.get("--solo-miner-threshold", PERCENTAGE, 0.0)
+    strategy = options.find("--strategy", STRATEGY)
+    block_times = options.get(
+        "--block-times", choice({t.value: t for t in BlockTimes}), BlockTimes.FIXED
+    )
+    options.finish()
+    if script is None:
+        return None
+    return BlockControllerSpec(
+        controller.pos, script, interval, solo_miner_threshold, strategy, block_times
+    )
+
+
+def read_script_agent(node: Node, index: int, log: ProblemLog) -> ScriptAgentSpec | None:
+    agent = MappingReader.open(node, log, "a mapping with script")
+    if agent is None:
+        return None
+    script = agent.require("script", one_of(*SCRIPT_KINDS))
+    options = read_arguments(agent)
+    agent.finish()
+    interval = options.get("--interval", DURATION, 60.0)
+    options.finish()
+    if script is None:
+        return None
+    return ScriptAgentSpec(index, node.pos, script, SCRIPT_KINDS[script], interval)

@@ -1,0 +1,1 @@
+"""Engines: what turns a plan into running processes (local: real daemons on loopback)."""

@@ -1,0 +1,253 @@
+"""The local engine: a scenario on real daemons on this machine, start to finish.
+
+Sequence: validate and plan; create the run directory; start every monerod and
+wallet-rpc and peer them (:mod:`.network`); mine the bootstrap blocks (the block
+controller's own code, in this process); start simulated time and one process per
+agent; show progress until ``stop_time``; stop the agents; record final state
+(confirmations, heights, balances); stop every daemon; write the report.
+
+Whatever happens (a failing agent, an exception, Ctrl-C, SIGTERM) the ``finally``
+path stops every process this run started, by PID.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import attrs
+
+from monerosim_core.agents.block_controller import BlockController
+from monerosim_core.agents.runtime import AgentRuntime, configure_logging
+from monerosim_core.agents.transfers import confirm_pending
+from monerosim_core.config import load_scenario
+from monerosim_core.daemons import (
+    ConvergenceTimeout,
+    ProcessSupervisor,
+    free_tcp_ports,
+    wait_synced,
+)
+from monerosim_core.engine.agent_processes import AgentProcesses
+from monerosim_core.engine.network import Network, start_network
+from monerosim_core.engine.progress import Progress
+from monerosim_core.plan import Plan, ports_needed
+from monerosim_core.plugins import get_plugin_manager
+from monerosim_core.rpc_errors import RpcError
+from monerosim_core.rundir import RunDir, RunInfo
+from monerosim_core.scenario import BlockControllerSpec
+from monerosim_core.seeding import new_run_seed
+from monerosim_core.state_files import TRANSACTIONS_FILE, read_records, write_json_atomic
+
+log = logging.getLogger("monerosim.engine")
+
+FINAL_STATE_FILE = "final_state.json"
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+AGENT_STOP_GRACE = 15.0  # wall seconds agents get to finish after stop_time / SIGTERM
+FINAL_SYNC_TIMEOUT = 20.0
+
+
+class EngineError(Exception):
+    """The run cannot go on (a process failed to start, the controller died...)."""
+
+
+def run_local(
+    config: Path,
+    *,
+    run_dir: Path | None = None,
+    speed: float | None = None,
+    seed: int | None = None,
+    progress: str = "auto",
+) -> int:
+    """Run ``config`` on the local engine; the process exit code."""
+    from monerosim_core.commands import checked_plan
+
+    scenario = load_scenario(config)
+    plugins = get_plugin_manager()
+    plan = checked_plan(scenario, plugins, iter(free_tcp_ports(ports_needed(scenario))))
+    for warning in scenario.warnings:
+        print(f"monerosim: warning: {warning}", file=sys.stderr)
+
+    run = RunDir.create(run_dir or _default_run_dir(config), config)
+    controller = scenario.block_controller
+    run.write_info(
+        RunInfo(
+            config=str(config),
+            seed=seed if seed is not None else _seed_of(scenario.general.seed),
+            speed=speed if speed is not None else scenario.general.speed,
+            engine="local",
+            stop_time=scenario.general.stop_time,
+            block_interval=controller.interval if controller else 0.0,
+            solo_miner_threshold=plan.solo_miner_threshold,
+            started_wall=time.time(),
+        )
+    )
+    configure_logging(scenario.general.log_level, None)
+    print(f"monerosim: run directory {run.root}", file=sys.stderr)
+    return LocalRun(plan, run, Progress.choose(progress)).execute()
+
+
+def _seed_of(configured: int | None) -> int:
+    return configured if configured is not None else new_run_seed()
+
+
+def _default_run_dir(config: Path) -> Path:
+    return Path("runs") / f"{config.stem}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+@attrs.define
+class LocalRun:
+    plan: Plan
+    run: RunDir
+    progress: Progress
+    supervisor: ProcessSupervisor = attrs.field(init=False)
+    agents: AgentProcesses = attrs.field(init=False)
+    network: Network | None = None
+    interrupts: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        self.supervisor = ProcessSupervisor(self.run.root)
+        self.agents = AgentProcesses(self.run)
+
+    def execute(self) -> int:
+        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        for sig in previous:
+            signal.signal(sig, self._on_signal)
+        reason, code = "failed", EXIT_FAILED
+        try:
+            self.start()
+            self.simulate()
+            reason, code = "completed", EXIT_OK if not self.agents.failed else EXIT_FAILED
+        except KeyboardInterrupt:
+            reason, code = "interrupted", EXIT_INTERRUPTED
+            print("\nmonerosim: interrupted; stopping every process...", file=sys.stderr)
+        except (EngineError, RpcError, ConvergenceTimeout, OSError) as exc:
+            print(f"\nmonerosim: error: {exc}", file=sys.stderr)
+        finally:
+            self.shut_down(record_final_state=reason != "interrupted")
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self.finish(reason)
+        return code
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self.interrupts += 1
+        if self.interrupts == 1:
+            raise KeyboardInterrupt
+        # A second interrupt during shutdown: stop waiting, kill what is left.
+        self.agents.kill()
+        self.supervisor.stop_all()
+
+    def start(self) -> None:
+        self.network, self.plan = start_network(self.plan, self.run, self.supervisor)
+        # Bootstrap before simulated time starts: the controller's code, in-process.
+        self.run.update_info(clock_epoch_wall=time.time())
+        if isinstance(self.plan.scenario.block_controller, BlockControllerSpec):
+            started = time.monotonic()
+            rt = AgentRuntime.open("block-controller", self.run.root)
+            try:
+                BlockController.create(rt, self.plan.scenario.block_controller).bootstrap()
+            finally:
+                rt.close()
+            wait_synced(
+                self.network.daemons,
+                min_height=self.plan.scenario.general.bootstrap_blocks + 1,
+                timeout=FINAL_SYNC_TIMEOUT,
+            )
+            log.info("bootstrap mined and synced in %.1f s", time.monotonic() - started)
+        info = self.run.update_info(clock_epoch_wall=time.time())
+        self.agents.start(self.plan, info)
+
+    def simulate(self) -> None:
+        info = self.run.read_info()
+        assert info.clock_epoch_wall is not None
+        self.progress.begin(self.run, self.plan, info)
+        while True:
+            sim_now = (time.time() - info.clock_epoch_wall) * info.speed
+            self.progress.update(sim_now)
+            crashed = self.agents.poll()
+            if "block-controller" in crashed:
+                raise EngineError(
+                    "the block controller failed; see "
+                    f"{self.agents.log_path('block-controller')}:\n"
+                    + self.agents.log_tail("block-controller")
+                )
+            if sim_now >= info.stop_time:
+                break
+            time.sleep(self.progress.period)
+        self.progress.end()
+        self.agents.wait_all(AGENT_STOP_GRACE)
+
+    def shut_down(self, *, record_final_state: bool) -> None:
+        self.agents.stop(AGENT_STOP_GRACE)
+        if self.network is not None and record_final_state:
+            try:
+                self.record_final_state(self.network)
+            except (RpcError, OSError) as exc:
+                print(f"monerosim: could not record the final state: {exc}", file=sys.stderr)
+        if self.network is not None:
+            self.network.close_clients()
+        self.supervisor.stop_all()
+
+    def record_final_state(self, network: Network) -> None:
+        """Last confirmations pass, then every node's tip and every wallet's balance."""
+        try:
+            wait_synced(network.daemons, timeout=FINAL_SYNC_TIMEOUT)
+        except ConvergenceTimeout as exc:
+            print(f"monerosim: warning: {exc}", file=sys.stderr)
+        node = next(iter(network.daemons.values()))
+        transactions = read_records(self.run.shared / TRANSACTIONS_FILE)
+        for owner in sorted({r["agent"] for r in transactions}):
+            confirm_pending(self.run.shared, node, owner)
+        nodes: dict[str, Any] = {}
+        for agent_id, client in network.daemons.items():
+            try:
+                info = client.get_info()
+                nodes[agent_id] = {"height": info.height - 1, "top_hash": info.top_block_hash}
+            except RpcError as exc:
+                nodes[agent_id] = {"error": str(exc)}
+        wallets: dict[str, Any] = {}
+        for name, proc in self.supervisor.processes.items():
+            if proc.kind != "wallet-rpc" or not proc.alive:
+                continue
+            agent_id = name.removesuffix("-wallet")
+            try:
+                with proc.wallet_client() as wallet:
+                    balance = wallet.get_balance(refresh=True)
+                wallets[agent_id] = {
+                    "balance": balance.balance,
+                    "unlocked": balance.unlocked_balance,
+                }
+            except RpcError as exc:
+                wallets[agent_id] = {"error": str(exc)}
+        write_json_atomic(self.run.shared / FINAL_STATE_FILE, {"nodes": nodes, "wallets": wallets})
+
+    def finish(self, reason: str) -> None:
+        info = self.run.read_info()
+        ended = time.time()
+        epoch = info.clock_epoch_wall
+        self.run.update_info(
+            ended_wall=ended,
+            end_reason=reason,
+            sim_elapsed=min(info.stop_time, (ended - epoch) * info.speed) if epoch else None,
+        )
+        from monerosim_core.report import ReportError, write_report
+
+        try:
+            report = write_report(self.run.root)
+        except ReportError as exc:
+            print(f"monerosim: could not write the report: {exc}", file=sys.stderr)
+            return
+        print(report.to_text())
+        print(f"report: {self.run.report / 'summary.md'}")
+        if self.agents.failed:
+            print(
+                "agents that failed: "
+                + ", ".join(f"{a} (see {self.agents.log_path(a)})" for a in self.agents.failed),
+                file=sys.stderr,
+            )

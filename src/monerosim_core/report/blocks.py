@@ -1,0 +1,245 @@
+"""Who found the blocks, against who should have, and how far apart the blocks came.
+
+Only non-bootstrap blocks are tested: bootstrap blocks are mined at the start to
+fund the wallets and are not drawn from the hashrate weights. Blocks whose winner was
+a reselection (the first choice's daemon failed) are still counted, because they are
+on the chain, but listed, since many of them bias the allocation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+
+import attrs
+
+from monerosim_core.registry import Miner
+from monerosim_core.report.records import Block
+from monerosim_core.report.stats import ChiSquare, chi_square_gof
+
+ALPHA = 0.001
+# Pearson's statistic is only close to chi-square distributed when every expected
+# count is at least about 5; the usual rule of thumb, and the one applied here.
+MIN_EXPECTED = 5.0
+
+
+@attrs.frozen
+class WinnerCount:
+    agent_id: str
+    blocks: int
+
+
+@attrs.frozen
+class MinerShare:
+    """One miner's blocks: ``weight`` is its configured probability (normalised)."""
+
+    agent_id: str
+    weight: float
+    is_solo_miner: bool
+    observed: int
+    observed_share: float | None  # None when no block was counted
+    expected: float
+
+
+@attrs.frozen
+class Reselection:
+    height: int
+    winner: str
+    reselected_from: tuple[str, ...]
+    bootstrap: bool
+
+
+@attrs.frozen
+class FitTest:
+    """The chi-square goodness-of-fit test of the block winners against the weights.
+
+    ``test`` covers every miner. When some expected counts are under
+    :data:`MIN_EXPECTED`, ``pooled`` repeats it with the smallest categories merged
+    (``pooled_groups``) until each has enough, and the verdict rests on that.
+    ``consistent`` is ``None`` when there is no test the verdict could rest on.
+    """
+
+    alpha: float
+    test: ChiSquare | None
+    small_expected: tuple[str, ...]
+    pooled: ChiSquare | None
+    pooled_groups: tuple[tuple[str, ...], ...]
+    consistent: bool | None
+    verdict: str
+
+
+@attrs.frozen
+class BlockSection:
+    total: int
+    bootstrap: int
+    bootstrap_winners: tuple[WinnerCount, ...]
+    counted: int  # non-bootstrap blocks won by a configured miner: the test's sample
+    shares: tuple[MinerShare, ...]
+    unknown_winners: tuple[WinnerCount, ...]  # non-bootstrap winners not in miners.json
+    reselections: tuple[Reselection, ...]
+    duplicate_heights: tuple[int, ...]
+    fit: FitTest
+
+
+@attrs.frozen
+class IntervalSection:
+    """Simulated seconds between consecutive non-bootstrap blocks."""
+
+    configured: float
+    count: int
+    mean: float | None
+    median: float | None
+    stdev: float | None  # sample standard deviation; None under two intervals
+    minimum: float | None
+    maximum: float | None
+
+
+def analyse_blocks(blocks: Sequence[Block], miners: Sequence[Miner]) -> BlockSection:
+    mined = [b for b in blocks if not b.bootstrap]
+    bootstrap = [b for b in blocks if b.bootstrap]
+    known = {m.agent_id for m in miners}
+    wins = Counter(b.winner for b in mined)
+    counted = sum(n for agent, n in wins.items() if agent in known)
+    total_weight = sum(m.weight for m in miners)
+    shares = tuple(
+        MinerShare(
+            agent_id=m.agent_id,
+            weight=m.weight / total_weight if total_weight > 0 else 0.0,
+            is_solo_miner=m.is_solo_miner,
+            observed=wins[m.agent_id],
+            observed_share=wins[m.agent_id] / counted if counted else None,
+            expected=counted * m.weight / total_weight if total_weight > 0 else 0.0,
+        )
+        for m in miners
+    )
+    heights = Counter(b.height for b in blocks)
+    return BlockSection(
+        total=len(blocks),
+        bootstrap=len(bootstrap),
+        bootstrap_winners=_winner_counts(Counter(b.winner for b in bootstrap)),
+        counted=counted,
+        shares=shares,
+        unknown_winners=_winner_counts(
+            Counter({agent: n for agent, n in wins.items() if agent not in known})
+        ),
+        reselections=tuple(
+            Reselection(
+                height=b.height,
+                winner=b.winner,
+                reselected_from=b.reselected_from,
+                bootstrap=b.bootstrap,
+            )
+            for b in sorted(blocks, key=lambda b: b.height)
+            if b.reselected_from
+        ),
+        duplicate_heights=tuple(sorted(h for h, n in heights.items() if n > 1)),
+        fit=fit_test(shares, counted),
+    )
+
+
+def inter_block_times(blocks: Sequence[Block]) -> list[float]:
+    """Simulated seconds between consecutive non-bootstrap blocks, in chain order."""
+    times = sorted((b.sim_time, b.height) for b in blocks if not b.bootstrap)
+    return [later[0] - earlier[0] for earlier, later in itertools.pairwise(times)]
+
+
+def analyse_intervals(blocks: Sequence[Block], configured: float) -> IntervalSection:
+    gaps = inter_block_times(blocks)
+    return IntervalSection(
+        configured=configured,
+        count=len(gaps),
+        mean=statistics.fmean(gaps) if gaps else None,
+        median=statistics.median(gaps) if gaps else None,
+        stdev=statistics.stdev(gaps) if len(gaps) > 1 else None,
+        minimum=min(gaps) if gaps else None,
+        maximum=max(gaps) if gaps else None,
+    )
+
+
+def fit_test(shares: Sequence[MinerShare], counted: int) -> FitTest:
+    """Test the observed block counts against the expected ones, with a verdict."""
+
+    def no_test(reason: str) -> FitTest:
+        return FitTest(ALPHA, None, (), None, (), None, f"No test: {reason}.")
+
+    if len(shares) < 2:
+        return no_test("fewer than two miners, so there is no allocation to check")
+    if counted == 0:
+        return no_test("no non-bootstrap block was won by a configured miner")
+    if sum(1 for s in shares if s.expected > 0) < 2:
+        return no_test("fewer than two miners have a positive weight")
+    test = chi_square_gof([s.observed for s in shares], [s.expected for s in shares])
+    small = tuple(s.agent_id for s in shares if s.expected < MIN_EXPECTED)
+    if not small:
+        consistent = test.p_value >= ALPHA
+        return FitTest(ALPHA, test, (), None, (), consistent, _verdict(test, consistent))
+    groups = _pool(shares)
+    unreliable = (
+        f"Expected counts are below {MIN_EXPECTED:g} for {', '.join(small)}, "
+        "where the chi-square approximation is unreliable"
+    )
+    if len(groups) < 2:
+        return FitTest(
+            ALPHA,
+            test,
+            small,
+            None,
+            (),
+            None,
+            f"{unreliable}, and too few blocks were found to pool miners into groups "
+            f"that have enough. No verdict; the p-value ({_p(test.p_value)}) is for "
+            "reference only.",
+        )
+    pooled = chi_square_gof([obs for _, obs, _ in groups], [exp for _, _, exp in groups])
+    merged = tuple(names for names, _, _ in groups if len(names) > 1)
+    consistent = pooled.p_value >= ALPHA
+    return FitTest(
+        ALPHA,
+        test,
+        small,
+        pooled,
+        merged,
+        consistent,
+        f"{unreliable}; the verdict uses the test with them pooled "
+        f"({'; '.join(' + '.join(g) for g in merged)}). {_verdict(pooled, consistent)}",
+    )
+
+
+def _pool(shares: Sequence[MinerShare]) -> list[tuple[tuple[str, ...], int, float]]:
+    """Merge the two smallest-expected categories until every one has enough.
+
+    Merging the smallest first keeps as many categories (degrees of freedom) as
+    possible, and the large miners, whose shares matter most, stay separate.
+    """
+    groups: list[tuple[tuple[str, ...], int, float]] = [
+        ((s.agent_id,), s.observed, s.expected) for s in shares
+    ]
+    groups.sort(key=lambda g: g[2])
+    while len(groups) > 1 and groups[0][2] < MIN_EXPECTED:
+        (names_a, obs_a, exp_a), (names_b, obs_b, exp_b) = groups[0], groups[1]
+        groups[:2] = [(names_a + names_b, obs_a + obs_b, exp_a + exp_b)]
+        groups.sort(key=lambda g: g[2])
+    return groups
+
+
+def _verdict(test: ChiSquare, consistent: bool) -> str:
+    if consistent:
+        return (
+            f"Consistent with the configured hashrate shares "
+            f"(p = {_p(test.p_value)} >= alpha = {ALPHA:g})."
+        )
+    return (
+        f"NOT consistent with the configured hashrate shares "
+        f"(p = {_p(test.p_value)} < alpha = {ALPHA:g}): the winners do not follow the weights."
+    )
+
+
+def _p(p: float) -> str:
+    # Below the smallest double the p-value is an underflow, not an exact zero.
+    return f"{p:.3g}" if p > 0 else "< 1e-300"
+
+
+def _winner_counts(counts: Counter[str]) -> tuple[WinnerCount, ...]:
+    return tuple(WinnerCount(agent, n) for agent, n in counts.most_common())

@@ -1,0 +1,74 @@
+"""Typed JSON-RPC clients for ``monerod`` and ``monero-wallet-rpc``.
+
+Each client owns one long-lived :class:`httpx.Client` with an explicit timeout;
+close it with :meth:`close` or use the client as a context manager. Methods return
+small frozen values (amounts are always ``int`` atomic units, 1 XMR = 10**12) and
+raise only the errors of :mod:`monerosim_core.rpc_errors`.
+
+The HTTP clients ignore proxy environment variables (``trust_env=False``): every
+endpoint is a loopback address, and an inherited ``HTTP_PROXY`` would otherwise
+send the calls elsewhere.
+
+Facts about monero 0.18 that shape these methods:
+
+* monerod omits empty lists from its answers (no ``tx_hashes`` key for a block
+  without transactions, no ``chains`` when there is no alternative chain), so
+  every list field is read with a default.
+* ``generateblocks`` answers ``status: BUSY`` while the node is syncing; that is
+  :class:`RpcStatusError` with ``status == "BUSY"``, and callers retry.
+* The first block a node mines or verifies costs 1-4 s (RandomX set-up); after
+  that a block takes 70-100 ms, so give long ``generateblocks`` runs their own
+  ``timeout``.
+* A coinbase output pays a one-time key, not an address: only the receiving
+  wallet can tell it was paid (``get_transfers`` lists it with ``type == "block"``
+  and ``txid`` equal to the block's ``miner_tx_hash``).
+
+The clients live in :mod:`~monerosim_core.rpc_daemon` and
+:mod:`~monerosim_core.rpc_wallet`; import everything from here.
+"""
+
+from __future__ import annotations
+
+from monerosim_core.rpc_daemon import (
+    AltChain,
+    Block,
+    BlockHeader,
+    DaemonClient,
+    DaemonInfo,
+    GeneratedBlocks,
+    PeerConnection,
+    TxStatus,
+)
+from monerosim_core.rpc_errors import (
+    RpcConnectionError,
+    RpcError,
+    RpcMethodError,
+    RpcResponseError,
+    RpcStatusError,
+    RpcTimeout,
+)
+from monerosim_core.rpc_http import DEFAULT_DAEMON_TIMEOUT, DEFAULT_WALLET_TIMEOUT
+from monerosim_core.rpc_wallet import Balance, TransferResult, WalletClient, WalletTransfer
+
+__all__ = [
+    "DEFAULT_DAEMON_TIMEOUT",
+    "DEFAULT_WALLET_TIMEOUT",
+    "AltChain",
+    "Balance",
+    "Block",
+    "BlockHeader",
+    "DaemonClient",
+    "DaemonInfo",
+    "GeneratedBlocks",
+    "PeerConnection",
+    "RpcConnectionError",
+    "RpcError",
+    "RpcMethodError",
+    "RpcResponseError",
+    "RpcStatusError",
+    "RpcTimeout",
+    "TransferResult",
+    "TxStatus",
+    "WalletClient",
+    "WalletTransfer",
+]

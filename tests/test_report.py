@@ -1,0 +1,616 @@
+"""The report, on synthetic run directories whose right answers are known."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monerosim_core.registry import Agent, Registry, build_miners, write_registry
+from monerosim_core.report import Report, ReportError, build_report, write_report
+from monerosim_core.report.plots import ALL_PNGS
+from monerosim_core.report.xmr import format_xmr
+
+XMR = 10**12
+REWARD = 600_000_000_000  # 0.6 XMR
+MINERS = {"m1": 50.0, "m2": 30.0, "m3": 20.0}
+USERS = ("u1", "u2")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# ---------------------------------------------------------------- run directory builder
+
+
+def make_run(
+    tmp_path: Path,
+    blocks: Sequence[Mapping[str, Any]] | str,
+    *,
+    transactions: Sequence[Mapping[str, Any]] | None = None,
+    node_status: Sequence[Mapping[str, Any]] | None = None,
+    sync_events: Sequence[Mapping[str, Any]] | None = None,
+    final_state: Mapping[str, Any] | None = None,
+    end_reason: str | None = "completed",
+) -> Path:
+    """A run directory as the rest of monerosim leaves it; ``None`` leaves a file out."""
+    run_dir = tmp_path / "run"
+    shared = run_dir / "shared"
+    shared.mkdir(parents=True)
+    agents = [_agent(i, name, hashrate) for i, (name, hashrate) in enumerate(MINERS.items())]
+    agents += [_agent(len(agents) + i, name, 0.0) for i, name in enumerate(USERS)]
+    write_registry(shared, Registry(agents=tuple(agents), miners=build_miners(agents, 2.0)))
+    run = {
+        "config": "configs/test.yaml",
+        "seed": 7,
+        "speed": 10.0,
+        "engine": "local",
+        "started_wall": 1_700_000_000.0,
+        "ended_wall": 1_700_000_400.0 if end_reason else None,
+        "stop_time": 4000.0,
+        "sim_elapsed": 4000.0 if end_reason else None,
+        "end_reason": end_reason,
+        "block_interval": 120.0,
+        "solo_miner_threshold": 2.0,
+    }
+    (run_dir / "run.json").write_text(json.dumps(run))
+    files = {
+        "blocks_found.json": blocks,
+        "transactions.json": transactions,
+        "node_status.json": node_status,
+        "sync_events.json": sync_events,
+        "final_state.json": final_state,
+    }
+    for name, content in files.items():
+        if content is not None:
+            text = content if isinstance(content, str) else json.dumps(content)
+            (shared / name).write_text(text)
+    return run_dir
+
+
+def _agent(index: int, name: str, hashrate: float) -> Agent:
+    return Agent(
+        id=name,
+        ip_addr="127.0.0.1",
+        daemon_rpc_port=28000 + 2 * index,
+        wallet_rpc_port=28001 + 2 * index,
+        wallet_address=f"addr-{name}",
+        is_miner=hashrate > 0,
+        hashrate=hashrate,
+        user_script=None,
+    )
+
+
+def block(
+    height: int,
+    winner: str,
+    *,
+    sim_time: float | None = None,
+    bootstrap: bool = False,
+    reward: int = REWARD,
+    reselected_from: Sequence[str] = (),
+    wallet_address: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "height": height,
+        "hash": f"{height:064x}",
+        "winner": winner,
+        "wallet_address": wallet_address or f"addr-{winner}",
+        "reward": reward,
+        "sim_time": 120.0 * height if sim_time is None else sim_time,
+        "wall_time": 1_700_000_000.0 + height,
+        "bootstrap": bootstrap,
+        "reselected_from": list(reselected_from),
+        "node": "127.0.0.1:28000",
+    }
+
+
+def mined(wins: Mapping[str, int], first_height: int = 1) -> list[dict[str, Any]]:
+    """Non-bootstrap blocks with the given number of wins per miner, interleaved."""
+    left = dict(wins)
+    queue: list[str] = []
+    while any(left.values()):  # round robin, so no miner's blocks come in one run
+        for name in left:
+            if left[name]:
+                queue.append(name)
+                left[name] -= 1
+    return [block(first_height + i, winner) for i, winner in enumerate(queue)]
+
+
+def tx(
+    sender: str,
+    recipient: str,
+    amount: int,
+    *,
+    kind: str = "user",
+    fee: int | None = 1_000_000,
+    outcome: str = "sent",
+    cause: str | None = None,
+    sent_height: int | None = 10,
+    confirmed_height: int | None = None,
+    attempts: int = 1,
+    sim_time: float = 1000.0,
+) -> dict[str, Any]:
+    sent = outcome == "sent"
+    return {
+        "agent": "distributor" if kind == "distribution" else sender,
+        "kind": kind,
+        "tx_hash": "ab" * 32 if sent else None,
+        "sender": sender,
+        "recipient": recipient,
+        "amount": amount,
+        "fee": fee if sent else None,
+        "priority": 1,
+        "attempts": attempts,
+        "outcome": outcome,
+        "cause": cause,
+        "error": None if sent else f"wallet said: {cause}",
+        "sim_time": sim_time,
+        "wall_time": 1_700_000_100.0,
+        "sent_height": sent_height if sent else None,
+        "confirmed_height": confirmed_height,
+        "confirmed_sim_time": None if confirmed_height is None else sim_time + 60.0,
+    }
+
+
+def wallets(balances: Mapping[str, int], **errors: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {a: {"balance": b, "unlocked": b} for a, b in balances.items()}
+    doc.update({a: {"error": e} for a, e in errors.items()})
+    return doc
+
+
+def nodes(tips: Mapping[str, tuple[int, str]], **errors: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {a: {"height": h, "top_hash": t} for a, (h, t) in tips.items()}
+    doc.update({a: {"error": e} for a, e in errors.items()})
+    return doc
+
+
+def share_of(report: Report, miner: str) -> Any:
+    return next(s for s in report.blocks.shares if s.agent_id == miner)
+
+
+def by_agent(items: Iterable[Any]) -> dict[str, Any]:
+    return {item.agent_id: item for item in items}
+
+
+# ---------------------------------------------------------------- blocks per miner
+
+
+def test_fair_allocation_is_consistent_with_the_weights(tmp_path: Path) -> None:
+    bootstrap = [block(h, "m1", bootstrap=True, sim_time=0.0) for h in range(1, 6)]
+    run_dir = make_run(tmp_path, bootstrap + mined({"m1": 50, "m2": 30, "m3": 20}, 6))
+
+    report = build_report(run_dir)
+
+    b = report.blocks
+    assert (b.total, b.bootstrap, b.counted) == (105, 5, 100)
+    assert [(w.agent_id, w.blocks) for w in b.bootstrap_winners] == [("m1", 5)]
+    m2 = share_of(report, "m2")
+    assert (m2.observed, m2.observed_share) == (30, pytest.approx(0.3))
+    assert (m2.weight, m2.expected) == (pytest.approx(0.3), pytest.approx(30.0))
+    assert b.fit.test is not None
+    assert b.fit.test.statistic == pytest.approx(0.0, abs=1e-12)
+    assert b.fit.test.dof == 2
+    assert b.fit.consistent is True
+    assert b.fit.small_expected == ()
+    assert "Consistent" in b.fit.verdict
+    assert report.findings == ()
+
+
+def test_clearly_biased_allocation_is_flagged(tmp_path: Path) -> None:
+    report = build_report(make_run(tmp_path, mined({"m1": 90, "m2": 5, "m3": 5})))
+
+    fit = report.blocks.fit
+    assert fit.test is not None
+    # (90-50)^2/50 + (5-30)^2/30 + (5-20)^2/20
+    assert fit.test.statistic == pytest.approx(32.0 + 625 / 30 + 11.25)
+    assert fit.test.p_value < 1e-12
+    assert fit.consistent is False
+    assert "NOT consistent" in fit.verdict
+    assert any("NOT consistent" in f for f in report.findings)
+
+
+def test_small_expected_counts_are_flagged_and_pooled(tmp_path: Path) -> None:
+    # 20 blocks: expected 10, 6, 4; m3 is under 5 and gets pooled with m2.
+    report = build_report(make_run(tmp_path, mined({"m1": 10, "m2": 6, "m3": 4})))
+
+    fit = report.blocks.fit
+    assert fit.small_expected == ("m3",)
+    assert fit.pooled_groups == (("m3", "m2"),)
+    assert fit.pooled is not None
+    assert fit.pooled.dof == 1
+    assert fit.consistent is True
+    assert "unreliable" in fit.verdict
+
+
+def test_too_few_blocks_give_no_verdict(tmp_path: Path) -> None:
+    report = build_report(make_run(tmp_path, mined({"m1": 3, "m2": 2, "m3": 1})))
+
+    fit = report.blocks.fit
+    assert set(fit.small_expected) == {"m1", "m2", "m3"}
+    assert fit.consistent is None
+    assert fit.test is not None  # still shown, for reference
+    assert "No verdict" in fit.verdict
+
+
+def test_reselected_winners_are_counted_and_listed(tmp_path: Path) -> None:
+    blocks = mined({"m1": 5, "m2": 3, "m3": 2})
+    blocks.append(block(11, "m1", reselected_from=["m2", "m3"]))
+
+    report = build_report(make_run(tmp_path, blocks))
+
+    assert report.blocks.counted == 11
+    assert share_of(report, "m1").observed == 6
+    [reselection] = report.blocks.reselections
+    assert (reselection.height, reselection.winner) == (11, "m1")
+    assert reselection.reselected_from == ("m2", "m3")
+    assert any("reselected" in f for f in report.findings)
+    assert "| 11 | m1 | m2, m3 |" in report.to_markdown()
+
+
+def test_winner_outside_miners_json_is_reported_not_tested(tmp_path: Path) -> None:
+    blocks = [*mined({"m1": 5, "m2": 3, "m3": 2}), block(11, "u1")]
+
+    report = build_report(make_run(tmp_path, blocks))
+
+    assert report.blocks.counted == 10
+    assert [(w.agent_id, w.blocks) for w in report.blocks.unknown_winners] == [("u1", 1)]
+    assert any("'u1'" in f and "miners.json" in f for f in report.findings)
+
+
+def test_inter_block_times_leave_out_bootstrap_blocks(tmp_path: Path) -> None:
+    blocks = [block(h, "m1", bootstrap=True, sim_time=0.0) for h in (1, 2, 3)]
+    blocks += [
+        block(4, "m1", sim_time=10.0),
+        block(5, "m2", sim_time=110.0),
+        block(6, "m3", sim_time=260.0),
+        block(7, "m1", sim_time=410.0),
+    ]
+
+    intervals = build_report(make_run(tmp_path, blocks)).intervals
+
+    assert intervals.count == 3  # 100, 150, 150
+    assert intervals.mean == pytest.approx(400 / 3)
+    assert intervals.median == pytest.approx(150.0)
+    assert intervals.stdev == pytest.approx(math.sqrt(2500 / 3))
+    assert (intervals.minimum, intervals.maximum) == (100.0, 150.0)
+    assert intervals.configured == 120.0
+
+
+# ---------------------------------------------------------------- rewards and wallets
+
+
+def _ledger_run(tmp_path: Path, m2_balance: int = REWARD) -> Path:
+    blocks = [
+        block(1, "m1", bootstrap=True, sim_time=0.0),
+        block(2, "m1"),
+        block(3, "m1"),
+        block(4, "m2"),
+    ]
+    transactions = [
+        tx("m1", "u1", XMR // 2, kind="distribution", fee=1_000_000, confirmed_height=5),
+        tx("m1", "u2", XMR // 5, kind="distribution", fee=2_000_000),  # never confirmed
+        tx("u1", "u2", XMR // 10, fee=3_000_000, confirmed_height=6),
+        tx("u2", "u1", XMR, outcome="failed", cause="not_enough_unlocked"),
+    ]
+    balances = {
+        "m1": 3 * REWARD - XMR // 2 - 1_000_000 - XMR // 5 - 2_000_000,
+        "m2": m2_balance,
+        "m3": 0,
+        "u1": XMR // 2 - XMR // 10 - 3_000_000,
+        "u2": XMR // 10,
+    }
+    tips = {a: (4, "f" * 64) for a in balances}
+    return make_run(
+        tmp_path,
+        blocks,
+        transactions=transactions,
+        final_state={"nodes": nodes(tips), "wallets": wallets(balances)},
+    )
+
+
+def test_rewards_and_transfers_reconcile_with_wallet_balances(tmp_path: Path) -> None:
+    report = build_report(_ledger_run(tmp_path))
+
+    checks = by_agent(report.wallets.wallets)
+    assert {a: c.status for a, c in checks.items()} == dict.fromkeys(
+        ["m1", "m2", "m3", "u1", "u2"], "match"
+    )
+    m1 = checks["m1"]
+    assert (m1.blocks_won, m1.rewards) == (3, 3 * REWARD)  # bootstrap block included
+    assert (m1.sent, m1.fees, m1.received) == (XMR // 2 + XMR // 5, 3_000_000, 0)
+    assert checks["u2"].received == XMR // 10  # the unconfirmed distribution is not counted
+    assert report.findings[-1].startswith("1 of 4 transfers failed")
+
+
+def test_a_wallet_off_by_one_atomic_unit_is_flagged(tmp_path: Path) -> None:
+    report = build_report(_ledger_run(tmp_path, m2_balance=REWARD - 1))
+
+    m2 = by_agent(report.wallets.wallets)["m2"]
+    assert m2.status == "mismatch"
+    assert (m2.expected, m2.balance, m2.difference) == (REWARD, REWARD - 1, -1)
+    assert report.wallets.count("match") == 4
+    assert any(f.startswith("Wallet m2") and "-0.000000000001" in f for f in report.findings)
+    assert "| m2 | yes | 1 | 0.600000000000 |" in report.to_markdown()
+
+
+def test_unreadable_wallet_is_unknown_not_a_mismatch(tmp_path: Path) -> None:
+    final = {"nodes": {}, "wallets": wallets({"m1": REWARD}, m2="connection refused")}
+    report = build_report(make_run(tmp_path, [block(1, "m1"), block(2, "m2")], final_state=final))
+
+    checks = by_agent(report.wallets.wallets)
+    assert checks["m1"].status == "match"  # no transactions file: rewards only
+    assert checks["m2"].status == "unknown"
+    assert "connection refused" in checks["m2"].note
+    assert checks["m3"].note == "wallet not in final_state.json"
+
+
+def test_block_paid_to_another_address_is_flagged(tmp_path: Path) -> None:
+    blocks = [block(1, "m1"), block(2, "m2", wallet_address="addr-somebody-else")]
+
+    report = build_report(make_run(tmp_path, blocks))
+
+    [payout] = report.wallets.payout_mismatches
+    assert (payout.height, payout.winner, payout.registered) == (2, "m2", "addr-m2")
+    assert any("Block 2 paid addr-somebody-else" in f for f in report.findings)
+
+
+def test_xmr_is_shown_exactly() -> None:
+    assert format_xmr(REWARD) == "0.600000000000"
+    assert format_xmr(12 * XMR + 1) == "12.000000000001"
+    assert format_xmr(-1, signed=True) == "-0.000000000001"
+    assert format_xmr(5, signed=True) == "+0.000000000005"
+
+
+# ---------------------------------------------------------------- transfers
+
+
+def test_transfer_counts_causes_and_confirmation_delays(tmp_path: Path) -> None:
+    transactions = [
+        tx("m1", "u1", XMR, kind="distribution", sent_height=10, confirmed_height=11),
+        tx("m2", "u2", XMR, kind="distribution", sent_height=10, confirmed_height=11),
+        tx("u1", "u2", 5, sent_height=12, confirmed_height=14, attempts=3),
+        tx("u2", "u1", 5, sent_height=12, confirmed_height=15),
+        tx("u2", "u1", 5, sent_height=20),  # pending at the end
+        tx("u1", "u2", 5, outcome="failed", cause="not_enough_unlocked"),
+        tx("u2", "u1", 5, outcome="failed", cause="not_enough_unlocked"),
+        tx("m3", "u1", 5, kind="distribution", outcome="failed", cause="connection"),
+        tx("u1", "u1", 5, outcome="failed", cause=None),
+    ]
+
+    t = build_report(make_run(tmp_path, [], transactions=transactions)).transfers
+
+    assert t is not None
+    totals = t.totals
+    assert (totals.records, totals.sent, totals.confirmed, totals.pending, totals.failed) == (
+        9,
+        5,
+        4,
+        1,
+        4,
+    )
+    kinds = {k.kind: k.counts for k in t.by_kind}
+    assert (kinds["distribution"].confirmed, kinds["distribution"].failed) == (2, 1)
+    assert (kinds["user"].records, kinds["user"].pending) == (6, 1)
+    assert {c.cause: c.count for c in t.failed_by_cause} == {
+        "not_enough_unlocked": 2,
+        "connection": 1,
+        "unknown": 1,
+    }
+    assert t.failed_by_cause[0].example == "wallet said: not_enough_unlocked"
+    assert t.retried == 1
+    conf = t.confirmation
+    assert conf.measured == 4  # delays 1, 1, 2, 3
+    assert {w.blocks: w.share for w in conf.within} == {1: 0.5, 2: 0.75, 5: 1.0}
+    assert [(d.blocks, d.count) for d in conf.histogram] == [(1, 2), (2, 1), (3, 1)]
+    assert conf.mean_blocks == pytest.approx(1.75)
+    assert conf.max_blocks == 3
+    assert conf.mean_seconds == pytest.approx(60.0)
+
+
+# ---------------------------------------------------------------- chain heights and sync
+
+
+def test_out_of_sync_and_unreachable_nodes_are_detected(tmp_path: Path) -> None:
+    tip = (10, "a" * 64)
+    final = {
+        "nodes": nodes({"m1": tip, "m2": tip, "u1": tip, "u2": (9, "b" * 64)}, m3="timeout"),
+        "wallets": {},
+    }
+    events: list[dict[str, Any]] = [
+        {"start_sim_time": 100.0, "end_sim_time": 160.0, "heights": {"m1": 5, "u2": 4}},
+        {"start_sim_time": 900.0, "end_sim_time": None, "heights": {"m1": 10, "u2": 9}},
+    ]
+
+    report = build_report(make_run(tmp_path, [], final_state=final, sync_events=events))
+
+    chain = report.chain
+    assert chain is not None
+    assert (chain.majority_height, chain.majority_hash) == tip
+    assert chain.out_of_sync == ("u2",)
+    assert chain.unreachable == ("m3",)
+    assert (chain.in_sync, chain.reachable) == (3, 4)
+    assert report.sync is not None
+    assert (report.sync.unresolved, report.sync.diverged_seconds) == (1, 60.0)
+    assert any("majority tip" in f and "u2" in f for f in report.findings)
+    assert any("still open" in f for f in report.findings)
+    assert "| u2 | 9 | `bbbbbbbbbbbb` | **no** |" in report.to_markdown()
+
+
+# ---------------------------------------------------------------- written report
+
+
+def _full_run(tmp_path: Path) -> Path:
+    blocks = [block(1, "m1", bootstrap=True, sim_time=0.0), *mined({"m1": 5, "m2": 3, "m3": 2}, 2)]
+    samples = [
+        {
+            "sim_time": 120.0 * i,
+            "wall_time": 1_700_000_000.0 + i,
+            "nodes": {
+                a: {"height": i + 1, "top_hash": "x", "mempool": 0, "peers": 4}
+                for a in [*MINERS, *USERS]
+            },
+            "wallets": {},
+        }
+        for i in range(12)
+    ]
+    tips = {a: (11, "c" * 64) for a in [*MINERS, *USERS]}
+    return make_run(
+        tmp_path,
+        blocks,
+        transactions=[tx("m1", "u1", XMR // 10, confirmed_height=11)],
+        node_status=samples,
+        sync_events=[],
+        final_state={"nodes": nodes(tips), "wallets": {}},
+    )
+
+
+def test_write_report_writes_markdown_and_json_with_the_same_figures(tmp_path: Path) -> None:
+    run_dir = _full_run(tmp_path)
+
+    report = write_report(run_dir)
+
+    md = (run_dir / "report" / "summary.md").read_text()
+    for heading in (
+        "## Findings",
+        "## Blocks per miner",
+        "## Inter-block times",
+        "## Rewards and wallet balances",
+        "## Transfers",
+        "## Chain heights per node",
+        "## Plots",
+    ):
+        assert heading in md
+    doc = json.loads((run_dir / "report" / "summary.json").read_text())
+    assert doc == json.loads(json.dumps(report.to_json()))
+    assert doc["schema"] == 1
+    assert doc["blocks"]["counted"] == 10
+    assert [s["observed"] for s in doc["blocks"]["shares"]] == [5, 3, 2]
+    assert doc["transfers"]["totals"]["confirmed"] == 1
+    assert doc["chain"]["in_sync"] == 5
+    text = report.to_text()
+    assert "10 mined + 1 bootstrap" in text
+    assert str(run_dir / "report" / "summary.md") in text
+
+
+def test_plots_are_valid_pngs(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    run_dir = _full_run(tmp_path)
+
+    report = write_report(run_dir)
+
+    assert report.plots is not None
+    assert report.plots.files == ALL_PNGS
+    for name in ALL_PNGS:
+        assert (run_dir / "report" / name).read_bytes().startswith(PNG_MAGIC)
+        assert f"]({name})" in (run_dir / "report" / "summary.md").read_text()
+
+
+def test_plots_are_skipped_with_a_reason_without_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = _full_run(tmp_path)
+    (run_dir / "report").mkdir()
+    stale = run_dir / "report" / ALL_PNGS[0]
+    stale.write_bytes(PNG_MAGIC)  # from an earlier report, when matplotlib was there
+    for module in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, module, None)
+
+    report = write_report(run_dir)
+
+    assert report.plots is not None
+    assert report.plots.files == ()
+    assert not stale.exists()
+    md = (run_dir / "report" / "summary.md").read_text()
+    assert "Plots skipped: matplotlib is not importable" in md
+    assert "monerosim-core[plots]" in md
+
+
+def test_missing_optional_files_read_as_not_recorded(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, mined({"m1": 5, "m2": 3, "m3": 2}), end_reason=None)
+
+    report = write_report(run_dir)
+
+    assert (report.transfers, report.chain, report.sync, report.monitor) == (None,) * 4
+    assert {w.status for w in report.wallets.wallets} == {"unknown"}
+    md = report.to_markdown()
+    for name in ("transactions.json", "final_state.json", "sync_events.json", "node_status.json"):
+        assert f"{name} not recorded" in md
+    assert "no end record" in report.findings[0]
+    assert "transfers: not recorded" in report.to_text()
+    if report.plots is not None and report.plots.unavailable is None:
+        assert "node_heights.png: node_status.json not recorded" in report.plots.skipped
+
+
+def test_absent_blocks_file_is_a_run_without_blocks(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, [])
+    (run_dir / "shared" / "blocks_found.json").unlink()
+
+    report = build_report(run_dir)
+
+    assert report.blocks.total == 0
+    assert report.blocks.fit.consistent is None
+    assert report.intervals.count == 0
+
+
+# ---------------------------------------------------------------- unreadable run directories
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[{", "blocks_found.json: not valid JSON"),
+        ('{"height": 1}', "blocks_found.json: expected a JSON list of records, found an object"),
+        (
+            json.dumps([block(1, "m1"), {**block(2, "m1"), "winner": 5}]),
+            "blocks_found.json: entry 1: field 'winner': expected a string, found the number 5",
+        ),
+        (
+            json.dumps([{k: v for k, v in block(1, "m1").items() if k != "reward"}]),
+            "blocks_found.json: entry 0: field 'reward': expected an integer, found nothing",
+        ),
+        (
+            json.dumps([{**block(1, "m1"), "reward": 0.6}]),
+            "field 'reward': expected an integer, found the number 0.6",
+        ),
+    ],
+)
+def test_malformed_blocks_file_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
+    run_dir = make_run(tmp_path, content)
+
+    with pytest.raises(ReportError, match=message.replace("(", r"\(")) as caught:
+        build_report(run_dir)
+
+    assert str(run_dir / "shared" / "blocks_found.json") in str(caught.value)
+
+
+def test_malformed_optional_file_names_the_file(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, [], final_state={"nodes": {"m1": {"height": "ten"}}})
+
+    with pytest.raises(ReportError, match=r"final_state.json: nodes.m1: field 'height'"):
+        build_report(run_dir)
+
+
+def test_bad_transfer_outcome_is_refused(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, [], transactions=[{**tx("m1", "u1", 5), "outcome": "lost"}])
+
+    with pytest.raises(ReportError, match=r"transactions.json: entry 0: field 'outcome'"):
+        build_report(run_dir)
+
+
+def test_not_a_run_directory(tmp_path: Path) -> None:
+    with pytest.raises(ReportError, match=r"run\.json does not exist"):
+        build_report(tmp_path)
+    with pytest.raises(ReportError, match="not a directory"):
+        build_report(tmp_path / "nowhere")
+
+
+def test_missing_registry_is_a_report_error(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, [])
+    (run_dir / "shared" / "miners.json").unlink()
+
+    with pytest.raises(ReportError, match=r"miners\.json"):
+        build_report(run_dir)

@@ -93,6 +93,8 @@ def _no_leftover_daemons_at_exit() -> Iterator[None]:
 def monero_binaries() -> None:
     """Skip (not fail) where the monero package is not installed."""
     missing = [b for b in ("monerod", "monero-wallet-rpc") if shutil.which(b) is None]
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI must run the daemon tests, but these are missing: {', '.join(missing)}")
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)} (Debian/Ubuntu package 'monero')")
 

@@ -292,7 +292,7 @@ def _ledger_run(tmp_path: Path, m2_balance: int = REWARD) -> Path:
     ]
     transactions = [
         tx("m1", "u1", XMR // 2, kind="distribution", fee=1_000_000, confirmed_height=5),
-        tx("m1", "u2", XMR // 5, kind="distribution", fee=2_000_000),  # never confirmed
+        tx("m1", "u2", XMR // 5, kind="distribution", fee=2_000_000),  # still in the pool
         tx("u1", "u2", XMR // 10, fee=3_000_000, confirmed_height=6),
         tx("u2", "u1", XMR, outcome="failed", cause="not_enough_unlocked"),
     ]
@@ -301,7 +301,7 @@ def _ledger_run(tmp_path: Path, m2_balance: int = REWARD) -> Path:
         "m2": m2_balance,
         "m3": 0,
         "u1": XMR // 2 - XMR // 10 - 3_000_000,
-        "u2": XMR // 10,
+        "u2": XMR // 10 + XMR // 5,  # wallet-rpc's balance counts incoming pool transfers
     }
     tips = {a: (4, "f" * 64) for a in balances}
     return make_run(
@@ -322,7 +322,7 @@ def test_rewards_and_transfers_reconcile_with_wallet_balances(tmp_path: Path) ->
     m1 = checks["m1"]
     assert (m1.blocks_won, m1.rewards) == (3, 3 * REWARD)  # bootstrap block included
     assert (m1.sent, m1.fees, m1.received) == (XMR // 2 + XMR // 5, 3_000_000, 0)
-    assert checks["u2"].received == XMR // 10  # the unconfirmed distribution is not counted
+    assert checks["u2"].received == XMR // 10 + XMR // 5  # the pool transfer counts too
     assert report.findings[-1].startswith("1 of 4 transfers failed")
 
 

@@ -28,8 +28,10 @@ from monerosim_core.strategy_choice import controller_strategy
 
 # A failed miner sits out this many blocks before it is tried again.
 SIT_OUT_BLOCKS = 5
-# How long (wall seconds) a winner's node may take to receive the current tip.
-TIP_WAIT = 5.0
+# How long (wall seconds) a winner's node may take to receive the current tip. A node
+# verifying its first block builds its RandomX cache (seconds, longer on a busy
+# machine), so this is generous; a dead node fails at once with a connection error.
+TIP_WAIT = 20.0
 TIP_POLL = 0.005
 # A node answers BUSY while it syncs; it is asked again this often before it counts as failed.
 BUSY_RETRIES = 20
@@ -66,7 +68,9 @@ class BlockController:
         """Bootstrap if needed, then one block per interval until stop_time."""
         self.bootstrap()
         timing = self.rt.rng("block-times")
-        next_time = self.rt.clock.now()
+        # Blocks follow the run's clock from t=0, not this process's start, so the
+        # schedule (and the block count) does not depend on how fast processes start.
+        next_time = 0.0
         while True:
             if self.spec.block_times is BlockTimes.EXPONENTIAL:
                 next_time += timing.expovariate(1.0 / self.spec.interval)

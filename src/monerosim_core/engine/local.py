@@ -50,6 +50,7 @@ FINAL_STATE_FILE = "final_state.json"
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 AGENT_STOP_GRACE = 15.0  # wall seconds agents get to finish after stop_time / SIGTERM
 FINAL_SYNC_TIMEOUT = 20.0
+POOL_WAIT = 15.0  # wall seconds for transfers in flight to reach every node's pool
 
 
 class EngineError(Exception):
@@ -204,6 +205,7 @@ class LocalRun:
         transactions = read_records(self.run.shared / TRANSACTIONS_FILE)
         for owner in sorted({r["agent"] for r in transactions}):
             confirm_pending(self.run.shared, node, owner)
+        self._wait_for_pools(network)
         nodes: dict[str, Any] = {}
         for agent_id, client in network.daemons.items():
             try:
@@ -226,6 +228,36 @@ class LocalRun:
             except RpcError as exc:
                 wallets[agent_id] = {"error": str(exc)}
         write_json_atomic(self.run.shared / FINAL_STATE_FILE, {"nodes": nodes, "wallets": wallets})
+
+    def _wait_for_pools(self, network: Network) -> None:
+        """Wait until every node's pool holds every transfer still unconfirmed.
+
+        A wallet's balance counts incoming pool transfers, and a transfer reaches
+        the other nodes 0.25-3.6 s after it is relayed (Dandelion++ stem), so
+        balances read sooner would miss the last transfers of the run.
+        """
+        in_flight = {
+            r["tx_hash"]
+            for r in read_records(self.run.shared / TRANSACTIONS_FILE)
+            if r["outcome"] == "sent" and r["confirmed_height"] is None
+        }
+        deadline = time.monotonic() + POOL_WAIT
+        missing: dict[str, int] = {}
+        while in_flight:
+            missing = {
+                agent_id: len(in_flight - set(client.get_transaction_pool_hashes()))
+                for agent_id, client in network.daemons.items()
+            }
+            if not any(missing.values()) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        late = {a: n for a, n in missing.items() if n}
+        if late:
+            print(
+                f"monerosim: warning: {len(in_flight)} unconfirmed transfers not in every pool "
+                f"after {POOL_WAIT:g} s (missing per node: {late}); balances may lag",
+                file=sys.stderr,
+            )
 
     def finish(self, reason: str) -> None:
         info = self.run.read_info()

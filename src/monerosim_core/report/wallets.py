@@ -5,7 +5,11 @@ records say flowed into and out of it::
 
     expected = rewards of the blocks it won
                - amounts and fees of the transfers it sent
-               + amounts of the confirmed transfers it received
+               + amounts of the transfers it received, mined or still in the pool
+
+(wallet-rpc's ``balance`` counts unconfirmed incoming pool transfers, so a
+transfer relayed in the last block interval is already in its recipient's
+balance even though no block holds it yet).
 
 Every wallet is checked, not only the miners', because the same sum catches a
 distribution transfer that never arrived. Amounts are atomic units throughout, so a
@@ -85,7 +89,6 @@ def analyse_wallets(
     for t in transfers or ():
         if t.sent:
             outgoing[t.sender].append(t)
-        if t.confirmed:
             incoming[t.recipient].append(t)
     return WalletSection(
         final_state_recorded=final_state is not None,

@@ -1,0 +1,112 @@
+"""Helpers for tests that run ``monerosim run`` as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+CLI = (sys.executable, "-m", "monerosim_core.cli")
+
+MINING_CONFIG = """\
+general:
+  stop_time: "{stop_time}"
+  seed: {seed}
+  speed: {speed}
+  bootstrap_blocks: {bootstrap}
+  log_level: info
+agents:
+  user_agents:
+    - daemon: monerod
+      wallet: monero-wallet-rpc
+      is_miner: true
+      attributes: {{hashrate: "50"}}
+    - daemon: monerod
+      wallet: monero-wallet-rpc
+      is_miner: true
+      attributes: {{hashrate: "30"}}
+    - daemon: monerod
+      wallet: monero-wallet-rpc
+      is_miner: true
+      attributes: {{hashrate: "20"}}
+  block_controller:
+    script: agents.block_controller
+    arguments: ["--interval 120"]
+"""
+
+
+def write_config(directory: Path, text: str, **values: Any) -> Path:
+    path = directory / "scenario.yaml"
+    path.write_text(textwrap.dedent(text).format(**values))
+    return path
+
+
+def start_run(config: Path, run_dir: Path, *extra: str) -> subprocess.Popen[str]:
+    """``monerosim run`` in its own session, output captured."""
+    return subprocess.Popen(
+        [*CLI, "run", str(config), "--run-dir", str(run_dir), "--progress", "lines", *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str]:
+    """Wait for a run; on timeout kill its whole session (ours) and fail."""
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        raise AssertionError(f"run did not finish in {timeout} s:\n{out[-3000:]}") from None
+    return proc.returncode, out
+
+
+def records(run_dir: Path, name: str) -> list[dict[str, Any]]:
+    path = run_dir / "shared" / name
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def processes_of_run(run_dir: Path) -> list[tuple[int, str]]:
+    """Live processes whose command line names the run directory: its daemons,
+    wallets and agents (every one of them gets a path inside it)."""
+    marker = str(run_dir)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if marker in cmdline and state not in ("Z", "X"):
+            found.append((int(entry.name), cmdline[:120]))
+    return found
+
+
+def pid_of(run_dir: Path, name: str) -> int:
+    doc = json.loads((run_dir / "pids.json").read_text())
+    return next(int(p["pid"]) for p in doc["processes"] if p["name"] == name)
+
+
+def agent_pid(run_dir: Path, agent_id: str) -> int:
+    for pid, cmdline in processes_of_run(run_dir):
+        if f" agent {agent_id} " in cmdline:
+            return pid
+    raise AssertionError(f"no process for agent {agent_id}")

@@ -1,0 +1,168 @@
+"""`monerosim run` on real daemons: blocks by hashrate, on every chain, paid right.
+
+Each test runs the real CLI as a subprocess against real monerod / wallet-rpc
+processes on 127.0.0.1, then checks the chain itself (restarting the stopped
+nodes on their data with ``--keep-fakechain``) rather than trusting the records.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from engine_helpers import (
+    MINING_CONFIG,
+    agent_pid,
+    finish,
+    pid_of,
+    processes_of_run,
+    records,
+    start_run,
+    wait_for,
+    write_config,
+)
+
+from monerosim_core.daemons import NodeSpec, ProcessSupervisor, WalletSpec, free_tcp_ports
+from monerosim_core.rundir import RunDir
+
+pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
+
+BOOTSTRAP = 20
+BLOCKS = 50  # 50 blocks of 120 s after the bootstrap
+
+
+@pytest.fixture(scope="module")
+def mining_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("mining")
+    config = write_config(
+        base, MINING_CONFIG, stop_time=f"{BLOCKS * 120 + 60}s", seed=7, speed=200,
+        bootstrap=BOOTSTRAP,
+    )  # fmt: skip
+    run_dir = base / "run"
+    code, out = finish(start_run(config, run_dir))
+    assert code == 0, out[-4000:]
+    assert processes_of_run(run_dir) == []
+    return run_dir
+
+
+def test_blocks_are_recorded_with_their_winners(mining_run: Path) -> None:
+    blocks = records(mining_run, "blocks_found.json")
+    mined = [b for b in blocks if not b["bootstrap"]]
+    assert sum(b["bootstrap"] for b in blocks) == BOOTSTRAP
+    assert len(mined) == BLOCKS
+    assert [b["height"] for b in blocks] == list(range(1, BOOTSTRAP + BLOCKS + 1))
+    assert {b["winner"] for b in blocks} <= {"miner-01", "miner-02", "miner-03"}
+    assert (mining_run / "shared" / "agent_registry.json").exists()
+    assert (mining_run / "shared" / "miners.json").exists()
+    assert (mining_run / "report" / "summary.md").exists()
+
+
+def test_every_block_is_on_every_main_chain_and_pays_its_winner(mining_run: Path) -> None:
+    """Restart each node (chain kept) and each wallet, and ask them directly."""
+    run = RunDir(mining_run)
+    blocks = records(mining_run, "blocks_found.json")
+    logins = run.read_credentials()
+    agents = ["miner-01", "miner-02", "miner-03"]
+    ports = iter(free_tcp_ports(3 * len(agents)))
+    with ProcessSupervisor(mining_run / "inspect") as sup:
+        nodes, wallets = {}, {}
+        for agent in agents:
+            node = NodeSpec(
+                name=agent, data_dir=run.node_dir(agent) / "monerod",
+                rpc_port=next(ports), p2p_port=next(ports), keep_fakechain=True,
+            )  # fmt: skip
+            nodes[agent] = sup.start_node(node)
+            wallets[agent] = sup.start_wallet(
+                WalletSpec(
+                    name=f"{agent}-wallet", wallet_dir=run.node_dir(agent) / "wallet",
+                    rpc_port=next(ports), daemon_address=node.rpc_address, login=logins[agent],
+                )
+            )  # fmt: skip
+        sup.wait_ready()
+        for agent in agents:
+            with nodes[agent].daemon_client() as daemon:
+                assert daemon.get_info().height == len(blocks) + 1
+                assert daemon.get_alternate_chains() == []
+                for b in blocks:
+                    header = daemon.get_block_header_by_height(b["height"])
+                    assert header.hash == b["hash"], f"{agent} height {b['height']}"
+                miner_txs = {
+                    b["hash"]: daemon.get_block_header_by_hash(b["hash"]).miner_tx_hash
+                    for b in blocks
+                    if b["winner"] == agent
+                }
+            with wallets[agent].wallet_client() as wallet:
+                wallet.open_wallet(agent, "")
+                wallet.refresh()
+                incoming = wallet.get_transfers(incoming=True)
+                coinbases = {t.txid for t in incoming if t.type == "block"}
+                balance = wallet.get_balance().balance
+            assert coinbases == set(miner_txs.values()), agent
+            assert balance == sum(b["reward"] for b in blocks if b["winner"] == agent), agent
+
+
+def test_winners_follow_the_hashrate_shares(mining_run: Path) -> None:
+    """Loose check on one run (70 blocks): the statistical test is the plugin's 100k draws."""
+    wins = Counter(b["winner"] for b in records(mining_run, "blocks_found.json"))
+    assert wins["miner-01"] > wins["miner-03"]
+
+
+def test_sigint_stops_every_process(tmp_path: Path) -> None:
+    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=1, speed=200, bootstrap=5)
+    run_dir = tmp_path / "run"
+    proc = start_run(config, run_dir)
+    try:
+        wait_for(
+            lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
+            240, "the first block after the bootstrap",
+        )  # fmt: skip
+        assert len(processes_of_run(run_dir)) >= 7  # 3 monerod, 3 wallets, the controller
+    finally:
+        os.kill(proc.pid, signal.SIGINT)
+    code, out = finish(proc, timeout=90)
+    assert code == 130, out[-3000:]
+    assert processes_of_run(run_dir) == []
+    assert RunDir(run_dir).read_info().end_reason == "interrupted"
+
+
+def test_a_crashing_controller_fails_the_run_and_leaves_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=2, speed=200, bootstrap=5)
+    run_dir = tmp_path / "run"
+    proc = start_run(config, run_dir)
+    wait_for(
+        lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
+        240, "the first block after the bootstrap",
+    )  # fmt: skip
+    os.kill(agent_pid(run_dir, "block-controller"), signal.SIGKILL)
+    code, out = finish(proc, timeout=120)
+    assert code == 1
+    assert "the block controller failed" in out
+    assert "Traceback" not in out
+    assert processes_of_run(run_dir) == []
+    assert RunDir(run_dir).read_info().end_reason == "failed"
+
+
+def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, MINING_CONFIG, stop_time="3000s", seed=3, speed=150, bootstrap=5
+    )
+    run_dir = tmp_path / "run"
+    proc = start_run(config, run_dir)
+    wait_for(
+        lambda: sum(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")) >= 3,
+        240, "three blocks after the bootstrap",
+    )  # fmt: skip
+    os.kill(pid_of(run_dir, "miner-01"), signal.SIGKILL)
+    killed_at = len(records(run_dir, "blocks_found.json"))
+    code, out = finish(proc)
+    assert code == 0, out[-4000:]
+    after = records(run_dir, "blocks_found.json")[killed_at + 1 :]
+    assert len(after) >= 10, "the run went on mining"
+    assert all(b["winner"] != "miner-01" for b in after)
+    # miner-01 holds half the hashrate: it was picked again and the loss recorded.
+    lost = [b for b in after if "miner-01" in b["reselected_from"]]
+    assert lost, "no block records the reselection away from the dead miner"
+    assert processes_of_run(run_dir) == []

@@ -1,8 +1,13 @@
 """Crash-safe JSON files shared by the processes of one run.
 
-Every write replaces the file whole (temp file + fsync + rename), so a reader
-never sees half a document and a process dying mid-write loses nothing that was
-already there. Record lists (``blocks_found.json``, ``transactions.json``) are
+Every write replaces the file whole (temp file + rename), so a reader never
+sees half a document and a process dying mid-write loses nothing that was
+already there. Registries are also fsynced (written once, read by everything);
+record appends are not: a rename is already atomic against a process dying, and
+an fsync per block cost the block controller 10+ ms of a ~100 ms block
+(benchmarks/bench_controller.py) for protection only against a machine crash.
+
+Record lists (``blocks_found.json``, ``transactions.json``) are
 read-modify-written under an exclusive ``flock`` on a sidecar lock file, so
 appends from several agents never overwrite each other.
 """
@@ -22,8 +27,14 @@ BLOCKS_FILE = "blocks_found.json"
 TRANSACTIONS_FILE = "transactions.json"
 
 
-def write_json_atomic(path: Path, document: Any, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``document`` as JSON, atomically, with permissions ``mode``."""
+def write_json_atomic(
+    path: Path, document: Any, mode: int = 0o644, *, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``document`` as JSON, atomically, with permissions ``mode``.
+
+    ``durable`` also flushes the data to disk before the rename (survives a
+    machine crash, not only a process crash).
+    """
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)  # mkstemp creates 0600; the file's final mode is set before it appears
@@ -31,7 +42,8 @@ def write_json_atomic(path: Path, document: Any, mode: int = 0o644) -> None:
             json.dump(document, tmp, indent=1, sort_keys=False)
             tmp.write("\n")
             tmp.flush()
-            os.fsync(tmp.fileno())
+            if durable:
+                os.fsync(tmp.fileno())
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -73,4 +85,4 @@ def update_records(
 ) -> None:
     """Apply ``change`` to a record file's records under the file's lock."""
     with locked(path):
-        write_json_atomic(path, change(read_records(path)))
+        write_json_atomic(path, change(read_records(path)), durable=False)

@@ -16,6 +16,7 @@ import time
 
 import attrs
 
+from monerosim_core.agents.block_records import BlockRecorder
 from monerosim_core.agents.runtime import GENERATE_TIMEOUT, AgentRuntime
 from monerosim_core.hookspecs import SelectionError
 from monerosim_core.plugins import Selector, StrategyContext
@@ -23,7 +24,6 @@ from monerosim_core.registry import Miner
 from monerosim_core.rpc import DaemonClient, GeneratedBlocks
 from monerosim_core.rpc_errors import RpcError, RpcStatusError
 from monerosim_core.scenario import BlockControllerSpec, BlockTimes
-from monerosim_core.state_files import BLOCKS_FILE, append_record
 from monerosim_core.strategy_choice import controller_strategy
 
 # A failed miner sits out this many blocks before it is tried again.
@@ -46,6 +46,7 @@ class NodeBehind(Exception):
 class ChainTip:
     height: int  # height of the block at the top (the chain holds height + 1 blocks)
     hash: str
+    mined_by: str | None = None  # the agent whose node mined it, which surely holds it
 
 
 @attrs.define
@@ -56,6 +57,13 @@ class BlockController:
     tip: ChainTip | None = None
     sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
     wallet_addresses: dict[str, str] = attrs.field(factory=dict)
+    recorder: BlockRecorder = attrs.field(init=False)
+    # Wall seconds spent waiting for a winner's node to receive the tip: the price
+    # of mining on the winner's own node without forking (benchmarks report it).
+    propagation_wait: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        self.recorder = BlockRecorder(self.rt.run.shared)
 
     @classmethod
     def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
@@ -66,6 +74,16 @@ class BlockController:
 
     def run(self) -> None:
         """Bootstrap if needed, then one block per interval until stop_time."""
+        try:
+            self._run()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Wait until every mined block is recorded."""
+        self.recorder.close()
+
+    def _run(self) -> None:
         self.bootstrap()
         timing = self.rt.rng("block-times")
         # Blocks follow the run's clock from t=0, not this process's start, so the
@@ -138,18 +156,19 @@ class BlockController:
         agent = self.rt.discovery.get_agent(winner.agent_id)
         node = self.rt.daemon(agent, timeout=GENERATE_TIMEOUT)
         tip = self.current_tip()
-        self._wait_for_tip(winner.agent_id, tip)
+        if tip.mined_by != winner.agent_id:
+            waited = time.monotonic()
+            self._wait_for_tip(winner.agent_id, tip)
+            self.propagation_wait += time.monotonic() - waited
         address = self._wallet_address(winner)
         result = self._generate(node, address, tip)
         block_hash = result.hashes[0]
-        header = node.get_block_header_by_hash(block_hash)
-        self.tip = ChainTip(header.height, block_hash)
+        self.tip = ChainTip(result.height, block_hash, winner.agent_id)
         record: dict[str, object] = {
-            "height": header.height,
+            "height": result.height,
             "hash": block_hash,
             "winner": winner.agent_id,
             "wallet_address": address,
-            "reward": header.reward,
             # Bootstrap blocks come before simulated time starts.
             "sim_time": 0.0 if bootstrap else round(self.rt.clock.now(), 3),
             "wall_time": time.time(),
@@ -157,10 +176,17 @@ class BlockController:
             "reselected_from": list(failed),
             "node": f"{agent.ip_addr}:{agent.daemon_rpc_port}",
         }
-        append_record(self.rt.run.shared / BLOCKS_FILE, record)
+        self.recorder.record(record, lambda: self._nodes_for_header(node))
         if not bootstrap:
-            self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
+            self.rt.log.info("block %d won by %s", result.height, winner.agent_id)
         return record
+
+    def _nodes_for_header(self, miner_node: DaemonClient) -> list[DaemonClient]:
+        others = [
+            self.rt.daemon(self.rt.discovery.get_agent(m.agent_id))
+            for m in self.rt.discovery.get_miner_agents()
+        ]
+        return [miner_node, *(n for n in others if n is not miner_node)]
 
     def _generate(self, node: DaemonClient, address: str, tip: ChainTip) -> GeneratedBlocks:
         """``generateblocks`` on top of ``tip``, riding out a short BUSY (node syncing)."""
@@ -178,13 +204,13 @@ class BlockController:
         node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
         deadline = time.monotonic() + TIP_WAIT
         while True:
-            info = node.get_info()
-            if info.top_block_hash == tip.hash:
+            top = node.get_height()
+            if top.hash == tip.hash:
                 return
             if time.monotonic() > deadline:
                 raise NodeBehind(
-                    f"node of {agent_id} is at height {info.height} "
-                    f"({info.top_block_hash[:12]}), not at the tip {tip.height} ({tip.hash[:12]})"
+                    f"node of {agent_id} is at height {top.height - 1} "
+                    f"({top.hash[:12]}), not at the tip {tip.height} ({tip.hash[:12]})"
                 )
             time.sleep(TIP_POLL)
 

@@ -151,9 +151,11 @@ class LocalRun:
         if isinstance(self.plan.scenario.block_controller, BlockControllerSpec):
             started = time.monotonic()
             rt = AgentRuntime.open("block-controller", self.run.root)
+            controller = BlockController.create(rt, self.plan.scenario.block_controller)
             try:
-                BlockController.create(rt, self.plan.scenario.block_controller).bootstrap()
+                controller.bootstrap()
             finally:
+                controller.close()
                 rt.close()
             wait_synced(
                 self.network.daemons,

@@ -296,7 +296,7 @@ def test_few_bootstrap_blocks_and_ignored_attributes_warn(load: Load) -> None:
     )
     assert scenario.warnings == (
         "scenario.yaml:1:45: general.bootstrap_blocks: 20 blocks leave too few spendable "
-        "outputs; transfers will likely fail below 80",
+        "outputs: below 100 transfers fail or stall in wallet-rpc's decoy selection",
         "scenario.yaml:5:41: agents.user_agents[0].attributes.recipient_selection: has no "
         'effect: only user_script "agents.miner_distributor" reads it',
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from monerosim_core.agents.runtime import AgentSetupError
 from monerosim_core.config import ConfigError, load_scenario
 from monerosim_core.discovery import AgentDiscoveryError
 from monerosim_core.hookspecs import SelectionError
@@ -16,11 +18,14 @@ from monerosim_core.plugins import MINER_HOOK, RECIPIENT_HOOK, Plugins, get_plug
 from monerosim_core.registry import RegistryFormatError, write_registry
 from monerosim_core.report.errors import ReportError
 from monerosim_core.rpc_errors import RpcError
+from monerosim_core.rundir import RunDirError
 from monerosim_core.scenario import Scenario
 from monerosim_core.strategy_choice import check_strategies, strategies_of
 
 # Failures a user can cause or meet; anything else is a bug and keeps its traceback.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
+    AgentSetupError,
+    RunDirError,
     AgentDiscoveryError,
     RegistryFormatError,
     SelectionError,
@@ -118,7 +123,8 @@ def _plugins(_args: argparse.Namespace) -> int:
 def _registry(args: argparse.Namespace) -> int:
     plan = validated_plan(args.config, get_plugin_manager())
     shared = args.run_dir / "shared"
-    shared.mkdir(parents=True, exist_ok=True, mode=0o700)
+    shared.mkdir(parents=True, exist_ok=True)
+    os.chmod(shared, 0o700)  # private even when it existed or the umask is strict
     write_registry(shared, plan.registry())
     print(f"wrote {shared / 'agent_registry.json'} and {shared / 'miners.json'}")
     return 0

@@ -27,6 +27,10 @@ CONFIG_COPY = "config.yaml"
 CREDENTIALS_FILE = "credentials.json"
 
 
+class RunDirError(Exception):
+    """A run directory that is missing, or whose ``run.json`` is damaged."""
+
+
 @attrs.frozen
 class RunInfo:
     """The contents of ``run.json`` (see the report for who reads which field)."""
@@ -82,8 +86,17 @@ class RunDir:
         return run
 
     def read_info(self) -> RunInfo:
-        with open(self.root / RUN_INFO_FILE, encoding="utf-8") as f:
-            return RunInfo(**json.load(f))
+        """``run.json``; :class:`RunDirError` when it is missing or damaged."""
+        path = self.root / RUN_INFO_FILE
+        try:
+            with open(path, encoding="utf-8") as f:
+                return RunInfo(**json.load(f))
+        except FileNotFoundError:
+            raise RunDirError(
+                f"{self.root} is not a monerosim run directory (no {path.name})"
+            ) from None
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+            raise RunDirError(f"{path}: not a valid run description ({exc})") from None
 
     def write_info(self, info: RunInfo) -> None:
         write_json_atomic(self.root / RUN_INFO_FILE, attrs.asdict(info))

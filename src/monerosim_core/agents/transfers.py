@@ -3,8 +3,12 @@
 Every attempt ends in one record in ``shared/transactions.json``. Failures are
 sorted by what retrying can do about them:
 
-- transient (daemon busy or unreachable, not enough decoys yet, timeouts):
-  retried with exponential backoff, up to ``max_retries`` more attempts;
+- transient (daemon busy or unreachable, not enough decoys yet): retried with
+  exponential backoff, up to ``max_retries`` more attempts;
+- a timeout: not retried. The wallet may still relay the transfer it was
+  building, so a retry could pay twice; and a wallet that timed out is usually
+  still busy with that call (seen: wallet-rpc stalling in decoy selection on a
+  short chain), so a retry would only time out again;
 - insufficient funds (``-17``/``-37``): not retried; the caller may pick
   another sender;
 - permanent (bad address, amount out of range, anything unknown): not retried.
@@ -40,6 +44,8 @@ from monerosim_core.state_files import (
 ATOMIC_PER_XMR = 10**12
 BACKOFF_BASE = 0.5  # wall seconds before the first retry; doubles each time
 BACKOFF_CAP = 8.0
+# Building a transfer takes 0.3-1.5 s here; a loaded 2-core machine can take longer.
+TRANSFER_TIMEOUT = 60.0
 
 # wallet-rpc error codes (wallet_rpc_server_error_codes.h)
 _TRANSIENT_CODES = {
@@ -62,7 +68,7 @@ def classify(exc: RpcError) -> tuple[Retry, str]:
     if isinstance(exc, RpcConnectionError):
         return Retry.TRANSIENT, "connection"
     if isinstance(exc, RpcTimeout):
-        return Retry.TRANSIENT, "timeout"
+        return Retry.PERMANENT, "timeout"
     if isinstance(exc, RpcStatusError):
         return Retry.TRANSIENT, f"status_{exc.status.lower()}"
     if isinstance(exc, RpcMethodError):
@@ -105,7 +111,9 @@ class TransferSender:
             attempts += 1
             sent_height = self._top_height(sender)
             try:
-                result = wallet.transfer(address, amount, priority=self.priority)
+                result = wallet.transfer(
+                    address, amount, priority=self.priority, timeout=TRANSFER_TIMEOUT
+                )
             except RpcError as exc:
                 retry, cause = classify(exc)
                 if retry is Retry.TRANSIENT and attempts <= self.max_retries:

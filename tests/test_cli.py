@@ -1,0 +1,389 @@
+"""The ``monerosim`` command line as a user meets it: what each command prints, what it
+writes, and that every expected failure is one clear message and a non-zero exit.
+
+Commands that succeed run in-process through ``cli.main``; failures run as a real
+subprocess, because there the exit status and the absence of a traceback are the point.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from textwrap import dedent
+
+import attrs
+import pytest
+
+from monerosim_core.cli import main
+from monerosim_core.plugins import AUTOLOAD_ENV, TRACE_ENV
+from monerosim_core.registry import read_registry
+from monerosim_core.rundir import RunDir, RunInfo
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+QUICKSTART = CONFIGS / "quickstart.yaml"
+CLI = (sys.executable, "-m", "monerosim_core.cli")
+
+
+@pytest.fixture(autouse=True)
+def _every_installed_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(AUTOLOAD_ENV, raising=False)
+    monkeypatch.delenv(TRACE_ENV, raising=False)
+
+
+def cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MONEROSIM_")}
+    return subprocess.run(
+        [*CLI, *(str(a) for a in args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env=env,
+        check=False,
+    )
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *, exit_code: int) -> str:
+    """The command failed with ``exit_code`` and said why in plain words; returns stderr."""
+    assert result.returncode == exit_code, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.stderr.startswith("monerosim:") or ": INVALID" in result.stderr
+    return result.stderr
+
+
+# --- validate -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Row:
+    """One agent as ``validate`` lists it."""
+
+    agent: str
+    share: str = ""  # hashrate percentage, miners only
+    probability: str = ""  # chance of finding a block, miners only
+    strategies: str = "-"
+
+
+def table(output: str) -> list[Row]:
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.split()[:2] == ["agent", "role"])
+    rows = []
+    for line in lines[start + 1 :]:
+        if line.strip().startswith("solo miners:"):
+            break
+        tokens = line.split()
+        rows.append(
+            Row(
+                agent=tokens[0],
+                share=next((t for t in tokens if t.endswith("%")), ""),
+                probability=next((t for t in tokens if t[:2] == "0." and len(t) == 6), ""),
+                strategies=line.rsplit("  ", 1)[1],
+            )
+        )
+    return rows
+
+
+def solo_miners(output: str) -> str:
+    [line] = [line for line in output.splitlines() if line.strip().startswith("solo miners:")]
+    return line.split(":", 1)[1].strip()
+
+
+VALIDATE_CASES = {
+    "quickstart.yaml": (
+        "OK — 12 agents, 5 miners",
+        [
+            Row("miner-01", "35%", "0.3500"),
+            Row("miner-02", "30%", "0.3000"),
+            Row("miner-03", "20%", "0.2000"),
+            Row("miner-04", "10%", "0.1000"),
+            Row("miner-05", "5%", "0.0500", "recipient=random"),  # solo: pays others too
+            Row("user-01", strategies="recipient=random"),
+            Row("user-02", strategies="recipient=random"),
+            Row("user-03", strategies="recipient=random"),
+            Row("distributor-01", strategies="miner=balance, recipient=round_robin"),
+            Row("block-controller", strategies="miner=weighted"),
+            Row("monitor-01"),
+            Row("sync-check-01"),
+        ],
+        "miner-05",
+    ),
+    "mining_architecture.yaml": (
+        "OK — 9 agents, 7 miners",
+        [
+            Row("miner-01", "25%", "0.2778"),
+            Row("miner-02", "25%", "0.2778"),
+            Row("miner-03", "10%", "0.1111"),
+            Row("miner-04", "10%", "0.1111"),
+            Row("miner-05", "10%", "0.1111"),
+            Row("miner-06", "5%", "0.0556"),
+            Row("miner-07", "5%", "0.0556"),
+            Row("user-01", strategies="recipient=random"),
+            Row("block-controller", strategies="miner=weighted"),
+        ],
+        "none",
+    ),
+    "miner_distributor.yaml": (
+        "OK — 6 agents, 2 miners",
+        [
+            Row("miner-01", "25%", "0.5000"),
+            Row("miner-02", "25%", "0.5000"),
+            Row("distributor-01", strategies="miner=weighted, recipient=random"),
+            Row("block-controller", strategies="miner=weighted"),
+            Row("monitor-01"),
+            Row("sync-check-01"),
+        ],
+        "none",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALIDATE_CASES))
+def test_validate_shows_agents_shares_probabilities_and_strategies(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    summary, rows, solo = VALIDATE_CASES[name]
+    assert main(["validate", str(CONFIGS / name)]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{CONFIGS / name}: {summary}"
+    assert table(out) == rows
+    assert sum(float(r.probability) for r in rows if r.probability) == pytest.approx(1, abs=1e-3)
+    assert solo_miners(out) == solo
+
+
+def test_validate_warns_when_hashrates_do_not_add_up_to_100(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["validate", str(CONFIGS / "mining_architecture.yaml")]) == 0
+    assert "miner hashrates add up to 90, not 100" in capsys.readouterr().out
+
+
+def test_validate_reports_every_mistake_with_its_position(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(
+        dedent(
+            """\
+            general:
+              stop_time: "soon"
+            agents:
+              user_agents:
+                - daemon: monerod
+                  wallet: monero-wallet-rpc
+                  is_miner: true
+                  attributes:
+                    hashrate: "abc"
+                - daemon: monerod
+                  wallet: monero-wallet-rpc
+                  user_script: agents.nosuch_user
+              block_controller:
+                script: agents.block_controller
+            """
+        )
+    )
+    (tmp_path / "strategies.yaml").write_text(
+        dedent(
+            """\
+            general: {stop_time: 600}
+            agents:
+              user_agents:
+                - daemon: monerod
+                  wallet: monero-wallet-rpc
+                  is_miner: true
+                  attributes: {hashrate: "100"}
+                - daemon: monerod
+                  wallet: monero-wallet-rpc
+                  user_script: agents.miner_distributor
+                  attributes: {recipient_selection: round_robbin}
+              block_controller:
+                script: agents.block_controller
+                arguments: ["--strategy nosuch"]
+            """
+        )
+    )
+    result = cli("validate", "bad.yaml", "strategies.yaml", QUICKSTART, cwd=tmp_path)
+
+    stderr = assert_clean_failure(result, exit_code=2)
+    lines = stderr.splitlines()
+    assert "bad.yaml: INVALID" in lines and "strategies.yaml: INVALID" in lines
+    problems = [
+        line
+        for line in lines
+        if line.startswith(("bad.yaml:", "strategies.yaml:")) and not line.endswith(": INVALID")
+    ]
+    expected = [
+        ("bad.yaml:2:14", "general.stop_time", 'found "soon"'),
+        ("bad.yaml:9:19", "agents.user_agents[0].attributes.hashrate", 'found "abc"'),
+        ("bad.yaml:12:20", "agents.user_agents[1].user_script", 'found "agents.nosuch_user"'),
+        (
+            "strategies.yaml:11:41",
+            "agents.user_agents[1].attributes.recipient_selection",
+            "did you mean 'round_robin'?",
+        ),
+        (
+            "strategies.yaml:14:17",
+            "agents.block_controller.arguments --strategy",
+            "unknown miner selection strategy 'nosuch'",
+        ),
+    ]
+    for problem, (where, key, what) in zip(problems, expected, strict=True):
+        assert problem.startswith(f"{where}: {key}: ") and what in problem, problem
+    # One bad file does not stop the others from being checked.
+    assert result.stdout.startswith(f"{QUICKSTART}: OK")
+
+
+@pytest.mark.parametrize(
+    "command", [("validate", "nope.yaml"), ("registry", "nope.yaml", "--run-dir", "run")]
+)
+def test_missing_config_file_is_a_clear_error(command: tuple[str, ...], tmp_path: Path) -> None:
+    stderr = assert_clean_failure(cli(*command, cwd=tmp_path), exit_code=2)
+    assert 'cannot read config file "nope.yaml": No such file or directory' in stderr
+    assert not (tmp_path / "run").exists()
+
+
+# --- registry -------------------------------------------------------------------------
+
+AGENT_KEYS = {
+    "id",
+    "ip_addr",
+    "daemon_rpc_port",
+    "wallet_rpc_port",
+    "wallet_address",
+    "is_miner",
+    "hashrate",
+    "user_script",
+    "attributes",
+}
+MINER_KEYS = {"agent_id", "ip_addr", "wallet_address", "hashrate", "weight", "is_solo_miner"}
+
+
+def test_registry_writes_the_design_shapes_into_a_private_shared_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "run"
+    assert main(["registry", str(QUICKSTART), "--run-dir", str(run_dir)]) == 0
+    shared = run_dir / "shared"
+    assert str(shared / "agent_registry.json") in capsys.readouterr().out
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+
+    agents = json.loads((shared / "agent_registry.json").read_text())
+    miners = json.loads((shared / "miners.json").read_text())
+    assert list(agents) == ["agents"] and list(miners) == ["miners"]
+    assert all(set(a) == AGENT_KEYS for a in agents["agents"])
+    assert all(set(m) == MINER_KEYS for m in miners["miners"])
+    assert len(agents["agents"]) == 12
+
+    by_id = {a["id"]: a for a in agents["agents"]}
+    assert len(by_id) == 12
+    assert [m["agent_id"] for m in miners["miners"]] == [
+        a["id"] for a in agents["agents"] if a["is_miner"]
+    ]
+    for miner in miners["miners"]:
+        agent = by_id[miner["agent_id"]]
+        assert (miner["ip_addr"], miner["hashrate"]) == (agent["ip_addr"], agent["hashrate"])
+    assert sum(m["weight"] for m in miners["miners"]) == pytest.approx(1)
+    assert {m["agent_id"]: m["weight"] for m in miners["miners"]} == pytest.approx(
+        {"miner-01": 0.35, "miner-02": 0.30, "miner-03": 0.20, "miner-04": 0.10, "miner-05": 0.05}
+    )
+    assert [m["agent_id"] for m in miners["miners"] if m["is_solo_miner"]] == ["miner-05"]
+
+    ports = [a[k] for a in agents["agents"] for k in ("daemon_rpc_port", "wallet_rpc_port")]
+    assert len([p for p in ports if p is not None]) == len({p for p in ports if p is not None})
+    # What agents will discover is what was written.
+    assert {a.id for a in read_registry(shared).agents} == set(by_id)
+
+
+# --- plugins --------------------------------------------------------------------------
+
+SHIPPED = {
+    "balance": ("monerosim-strategy-balance", "monerosim_select_miner"),
+    "random": (
+        "monerosim-strategy-random",
+        "monerosim_select_miner, monerosim_select_recipient",
+    ),
+    "round_robin": ("monerosim-strategy-round-robin", "monerosim_select_recipient"),
+    "weighted": ("monerosim-strategy-weighted", "monerosim_select_miner"),
+}
+
+
+def test_plugins_lists_the_shipped_strategies_with_their_distributions(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plugins"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    for strategy, (distribution, hooks) in SHIPPED.items():
+        version = importlib.metadata.version(distribution)
+        assert rows[strategy].split()[:3] == [strategy, distribution, version]
+        assert rows[strategy].endswith(f" {hooks}")
+
+
+# --- report and agent on what is not a run --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d.mkdir(), "is not a monerosim run directory"),
+        (lambda d: None, "not a directory"),
+    ],
+    ids=["empty-dir", "missing-dir"],
+)
+def test_report_on_what_is_not_a_run_is_a_clear_error(
+    make: Callable[[Path], object], message: str, tmp_path: Path
+) -> None:
+    make(tmp_path / "somewhere")
+    stderr = assert_clean_failure(cli("report", "somewhere", cwd=tmp_path), exit_code=1)
+    assert "somewhere" in stderr and message in stderr
+
+
+def test_agent_in_an_empty_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = cli("agent", "nosuch", "--run-dir", "empty", cwd=tmp_path)
+    stderr = assert_clean_failure(result, exit_code=1)
+    assert "empty is not a monerosim run directory" in stderr
+
+
+def write_run(run_dir: Path, *, clock_started: bool) -> None:
+    """A run directory as the engine leaves it before any agent starts (no daemons)."""
+    run = RunDir.create(run_dir, QUICKSTART)
+    now = time.time()
+    run.write_info(
+        RunInfo(
+            config=str(QUICKSTART),
+            seed=42,
+            speed=60.0,
+            engine="local",
+            stop_time=7200.0,
+            block_interval=120.0,
+            solo_miner_threshold=6.0,
+            started_wall=now,
+            clock_epoch_wall=now if clock_started else None,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("agent", "clock_started", "message"),
+    [
+        ("nosuch", True, "no agent 'nosuch' in this run"),
+        ("miner-01", False, "the run has not started its clock yet"),
+    ],
+    ids=["unknown-agent", "clock-not-started"],
+)
+def test_agent_that_cannot_start_in_a_run_is_a_clear_error(
+    agent: str, clock_started: bool, message: str, tmp_path: Path
+) -> None:
+    write_run(tmp_path / "run", clock_started=clock_started)
+    result = cli("agent", agent, "--run-dir", "run", cwd=tmp_path)
+    assert message in assert_clean_failure(result, exit_code=1)
+
+
+def test_agent_in_a_run_with_a_damaged_run_json_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("{")
+    result = cli("agent", "miner-01", "--run-dir", "run", cwd=tmp_path)
+    assert "run.json" in assert_clean_failure(result, exit_code=1)

@@ -166,3 +166,18 @@ def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> Non
     lost = [b for b in after if "miner-01" in b["reselected_from"]]
     assert lost, "no block records the reselection away from the dead miner"
     assert processes_of_run(run_dir) == []
+
+
+def test_a_killed_engine_takes_its_processes_with_it(tmp_path: Path) -> None:
+    """SIGKILL runs no cleanup code: the kernel's parent-death signal must do it."""
+    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=4, speed=200, bootstrap=5)
+    run_dir = tmp_path / "run"
+    proc = start_run(config, run_dir)
+    wait_for(
+        lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
+        240, "the first block after the bootstrap",
+    )  # fmt: skip
+    assert len(processes_of_run(run_dir)) >= 7
+    proc.kill()
+    proc.wait()
+    wait_for(lambda: processes_of_run(run_dir) == [], 60, "the run's processes to exit")

@@ -19,7 +19,7 @@ from monerosim_core.registry import RegistryFormatError, write_registry
 from monerosim_core.report.errors import ReportError
 from monerosim_core.rpc_errors import RpcError
 from monerosim_core.rundir import RunDirError
-from monerosim_core.scenario import Scenario
+from monerosim_core.scenario import BlockControllerSpec, Scenario, ScriptAgentSpec, UserAgentSpec
 from monerosim_core.strategy_choice import check_strategies, strategies_of
 
 # Failures a user can cause or meet; anything else is a bug and keeps its traceback.
@@ -60,7 +60,11 @@ def checked_plan(scenario: Scenario, plugins: Plugins, ports: Iterator[int]) -> 
 
 def _solo_indexes(plan: Plan) -> set[int]:
     solo = {m.agent_id for m in plan.registry().miners if m.is_solo_miner}
-    return {p.spec.index for p in plan.agents if p.agent.id in solo and hasattr(p.spec, "index")}
+    return {
+        p.spec.index
+        for p in plan.agents
+        if p.agent.id in solo and isinstance(p.spec, UserAgentSpec)
+    }
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -91,8 +95,7 @@ def describe_plan(plan: Plan) -> str:
     lines.append(f"  {'agent':<18} {'role':<18} {'hashrate':>8} {'probability':>11}  strategies")
     for p in plan.agents:
         miner = miners.get(p.agent.id)
-        role = getattr(p.spec, "role", None)
-        role_name = role.value if role is not None else (p.agent.user_script or "")
+        role_name = _role_name(p.spec)
         if miner is not None and miner.is_solo_miner:
             role_name += " (solo)"
         strategies = strategies_of(p.spec, miner is not None and miner.is_solo_miner)
@@ -106,6 +109,14 @@ def describe_plan(plan: Plan) -> str:
 
 
 _PURPOSE = {MINER_HOOK: "miner", RECIPIENT_HOOK: "recipient"}
+
+
+def _role_name(spec: UserAgentSpec | BlockControllerSpec | ScriptAgentSpec) -> str:
+    if isinstance(spec, UserAgentSpec):
+        return spec.role.value
+    if isinstance(spec, BlockControllerSpec):
+        return "block_controller"
+    return spec.kind.value
 
 
 def _plugins(_args: argparse.Namespace) -> int:

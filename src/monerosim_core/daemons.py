@@ -48,6 +48,7 @@ from monerosim_core.daemon_specs import (
     mesh_node_specs,
     new_rpc_login,
 )
+from monerosim_core.parent_death import terminate_with_parent
 from monerosim_core.rpc import DaemonClient, RpcError, WalletClient
 from monerosim_core.state_files import write_json_atomic
 
@@ -151,7 +152,8 @@ class ProcessSupervisor:
     """Runs monerod / wallet-rpc processes and guarantees to stop them.
 
     Each process gets its own session (a Ctrl-C in the terminal reaches only the
-    parent, which then stops the children in order), console output in
+    parent, which then stops the children in order), is sent SIGTERM by the kernel
+    if the parent dies without stopping it (SIGKILL, a crash), console output in
     ``state_dir/logs/NAME.console.log``, and a line in ``state_dir/pids.json``
     so the children of a parent that was killed can be found
     (:func:`find_leftovers`). Use as a context manager: leaving the block calls
@@ -188,6 +190,7 @@ class ProcessSupervisor:
                 popen = subprocess.Popen(
                     argv, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     cwd=cwd, start_new_session=True, close_fds=True,
+                    preexec_fn=terminate_with_parent,
                 )  # fmt: skip
             except OSError as exc:
                 raise ProcessStartError(

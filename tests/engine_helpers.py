@@ -110,3 +110,24 @@ def agent_pid(run_dir: Path, agent_id: str) -> int:
         if f" agent {agent_id} " in cmdline:
             return pid
     raise AssertionError(f"no process for agent {agent_id}")
+
+
+def start_mining_run(tmp_path: Path, seed: int) -> tuple[subprocess.Popen[str], Path]:
+    """A long 3-miner run, returned once its first block after the bootstrap is in."""
+    config = write_config(
+        tmp_path, MINING_CONFIG, stop_time="10h", seed=seed, speed=200, bootstrap=5
+    )
+    run_dir = tmp_path / "run"
+    proc = start_run(config, run_dir)
+    try:
+        wait_for(
+            lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
+            240,
+            "the first block after the bootstrap",
+        )
+    except AssertionError:
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGINT)  # the engine stops everything it started
+        finish(proc, timeout=90)
+        raise
+    return proc, run_dir

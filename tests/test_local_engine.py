@@ -20,6 +20,7 @@ from engine_helpers import (
     pid_of,
     processes_of_run,
     records,
+    start_mining_run,
     start_run,
     wait_for,
     write_config,
@@ -111,14 +112,8 @@ def test_winners_follow_the_hashrate_shares(mining_run: Path) -> None:
 
 
 def test_sigint_stops_every_process(tmp_path: Path) -> None:
-    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=1, speed=200, bootstrap=5)
-    run_dir = tmp_path / "run"
-    proc = start_run(config, run_dir)
+    proc, run_dir = start_mining_run(tmp_path, seed=1)
     try:
-        wait_for(
-            lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
-            240, "the first block after the bootstrap",
-        )  # fmt: skip
         assert len(processes_of_run(run_dir)) >= 7  # 3 monerod, 3 wallets, the controller
     finally:
         os.kill(proc.pid, signal.SIGINT)
@@ -129,13 +124,7 @@ def test_sigint_stops_every_process(tmp_path: Path) -> None:
 
 
 def test_a_crashing_controller_fails_the_run_and_leaves_nothing(tmp_path: Path) -> None:
-    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=2, speed=200, bootstrap=5)
-    run_dir = tmp_path / "run"
-    proc = start_run(config, run_dir)
-    wait_for(
-        lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
-        240, "the first block after the bootstrap",
-    )  # fmt: skip
+    proc, run_dir = start_mining_run(tmp_path, seed=2)
     os.kill(agent_pid(run_dir, "block-controller"), signal.SIGKILL)
     code, out = finish(proc, timeout=120)
     assert code == 1
@@ -170,13 +159,7 @@ def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> Non
 
 def test_a_killed_engine_takes_its_processes_with_it(tmp_path: Path) -> None:
     """SIGKILL runs no cleanup code: the kernel's parent-death signal must do it."""
-    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=4, speed=200, bootstrap=5)
-    run_dir = tmp_path / "run"
-    proc = start_run(config, run_dir)
-    wait_for(
-        lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
-        240, "the first block after the bootstrap",
-    )  # fmt: skip
+    proc, run_dir = start_mining_run(tmp_path, seed=4)
     assert len(processes_of_run(run_dir)) >= 7
     proc.kill()
     proc.wait()

@@ -22,12 +22,12 @@ from monerosim_core.report.records import (
     FinalState,
     NodeReading,
     RunData,
-    RunInfo,
     StatusSample,
     SyncEvent,
     Transfer,
     WalletReading,
 )
+from monerosim_core.rundir import RunInfo
 from monerosim_core.state_files import BLOCKS_FILE, TRANSACTIONS_FILE
 
 RUN_FILE = "run.json"
@@ -120,6 +120,7 @@ def _run_info(f: _Fields) -> RunInfo:
         end_reason=f.opt_text("end_reason"),
         block_interval=f.number("block_interval"),
         solo_miner_threshold=f.number("solo_miner_threshold"),
+        clock_epoch_wall=f.opt_number("clock_epoch_wall"),
     )
 
 

@@ -12,23 +12,7 @@ from pathlib import Path
 import attrs
 
 from monerosim_core.registry import Registry
-
-
-@attrs.frozen
-class RunInfo:
-    """``run.json``: how the run was started and how it ended."""
-
-    config: str
-    seed: int
-    speed: float
-    engine: str
-    started_wall: float
-    ended_wall: float | None
-    stop_time: float  # simulated seconds
-    sim_elapsed: float | None
-    end_reason: str | None  # "completed" | "interrupted" | "failed" | None (still running)
-    block_interval: float  # simulated seconds
-    solo_miner_threshold: float  # percent
+from monerosim_core.rundir import RunInfo
 
 
 @attrs.frozen

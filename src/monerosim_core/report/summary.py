@@ -26,10 +26,11 @@ from monerosim_core.report.chain import (
 )
 from monerosim_core.report.load import load_run
 from monerosim_core.report.plots import PlotOutcome, write_plots
-from monerosim_core.report.records import RunData, RunInfo
+from monerosim_core.report.records import RunData
 from monerosim_core.report.transfers import TransferSection, analyse_transfers
 from monerosim_core.report.wallets import WalletSection, analyse_wallets
 from monerosim_core.report.xmr import format_xmr
+from monerosim_core.rundir import RunInfo
 from monerosim_core.state_files import write_json_atomic
 
 REPORT_DIR = "report"

@@ -64,3 +64,19 @@ def test_every_wallet_balance_matches_the_records(quickstart_run: Path) -> None:
     }
     users = [w for w in wallets if w["agent_id"].startswith("user-")]
     assert all(w["received"] > 0 for w in users)
+
+
+def test_monitor_and_sync_check_watched_the_network(quickstart_run: Path) -> None:
+    samples = records(quickstart_run, "node_status.json")
+    assert len(samples) >= 100  # every 60 simulated s over 2 h
+    nodes = {f"miner-0{i}" for i in range(1, 6)} | {"user-01", "user-02", "user-03"}
+    nodes.add("distributor-01")
+    assert set(samples[-1]["nodes"]) == nodes
+    assert all("height" in n and n["peers"] >= 1 for n in samples[-1]["nodes"].values())
+    assert all("balance" in w for w in samples[-1]["wallets"].values())
+    heights = [
+        s["nodes"]["miner-01"]["height"] for s in samples if "height" in s["nodes"]["miner-01"]
+    ]
+    assert heights == sorted(heights) and heights[-1] > heights[0]
+    events = records(quickstart_run, "sync_events.json")
+    assert not [e for e in events if e["detail"].startswith("fork")]

@@ -12,7 +12,9 @@ to a reselection among the others (recorded in ``reselected_from``).
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Iterator
 
 import attrs
 
@@ -42,6 +44,23 @@ class NodeBehind(Exception):
     """The winner's node did not receive the chain tip in time."""
 
 
+def block_schedule(spec: BlockControllerSpec, rng: random.Random) -> Iterator[float]:
+    """Simulated times of the blocks after the bootstrap, endless and increasing.
+
+    ``fixed``: every ``interval``. ``exponential``: gaps drawn with mean ``interval``,
+    as proof-of-work's memoryless search gives. Times count from t=0 of the run's
+    clock, not from this process's start, so the block count does not depend on
+    how fast processes start.
+    """
+    block_time = 0.0
+    while True:
+        if spec.block_times is BlockTimes.EXPONENTIAL:
+            block_time += rng.expovariate(1.0 / spec.interval)
+        else:
+            block_time += spec.interval
+        yield block_time
+
+
 @attrs.define
 class ChainTip:
     height: int  # height of the block at the top (the chain holds height + 1 blocks)
@@ -53,7 +72,10 @@ class ChainTip:
 class BlockController:
     rt: AgentRuntime
     spec: BlockControllerSpec
-    selector: Selector[Miner]
+    # Bootstrap blocks draw from their own seeded stream: the engine mines them in
+    # its process and the controller process starts afresh, so sharing one stream
+    # would replay the bootstrap's winners as the first winners of the run.
+    selectors: dict[bool, Selector[Miner]]  # keyed by "is a bootstrap block"
     tip: ChainTip | None = None
     sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
     wallet_addresses: dict[str, str] = attrs.field(factory=dict)
@@ -67,10 +89,12 @@ class BlockController:
 
     @classmethod
     def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
-        selector = rt.plugins.miner_selector(
-            controller_strategy(spec), rt.rng("miner-selection"), StrategyContext()
-        )
-        return cls(rt, spec, selector)
+        ref = controller_strategy(spec)
+        selectors = {
+            bootstrap: rt.plugins.miner_selector(ref, rt.rng(purpose), StrategyContext())
+            for bootstrap, purpose in ((True, "bootstrap-selection"), (False, "miner-selection"))
+        }
+        return cls(rt, spec, selectors)
 
     def run(self) -> None:
         """Bootstrap if needed, then one block per interval until stop_time."""
@@ -85,16 +109,8 @@ class BlockController:
 
     def _run(self) -> None:
         self.bootstrap()
-        timing = self.rt.rng("block-times")
-        # Blocks follow the run's clock from t=0, not this process's start, so the
-        # schedule (and the block count) does not depend on how fast processes start.
-        next_time = 0.0
-        while True:
-            if self.spec.block_times is BlockTimes.EXPONENTIAL:
-                next_time += timing.expovariate(1.0 / self.spec.interval)
-            else:
-                next_time += self.spec.interval
-            if next_time >= self.rt.stop_time or not self.rt.sleep_until(next_time):
+        for block_time in block_schedule(self.spec, self.rt.rng("block-times")):
+            if block_time >= self.rt.stop_time or not self.rt.sleep_until(block_time):
                 return
             self.mine_block(bootstrap=False)
 
@@ -127,7 +143,7 @@ class BlockController:
         failed: list[str] = []
         while available:
             try:
-                winner = self.selector.select(available)
+                winner = self.selectors[bootstrap].select(available)
             except SelectionError as exc:
                 self.rt.log.error("no winner: %s", exc)
                 return None

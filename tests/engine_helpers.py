@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -131,3 +132,52 @@ def start_mining_run(tmp_path: Path, seed: int) -> tuple[subprocess.Popen[str], 
         finish(proc, timeout=90)
         raise
     return proc, run_dir
+
+
+def _socket_table() -> dict[str, tuple[str, str, str]]:
+    """inode -> (protocol, local address, remote address) from /proc/net."""
+    table = {}
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        lines = Path(f"/proc/net/{proto}").read_text().splitlines()[1:]
+        for line in lines:
+            fields = line.split()
+            table[fields[9]] = (proto, fields[1], fields[2])
+    return table
+
+
+def _ip(hex_address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    raw = bytes.fromhex(hex_address.split(":")[0])
+    # /proc/net prints addresses as host-order 32-bit words
+    words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+    packed = b"".join(words)
+    return ipaddress.ip_address(packed)
+
+
+def non_loopback_sockets(run_dir: Path) -> list[str]:
+    """Sockets of the run's processes bound to, or connected to, anything but loopback.
+
+    An unconnected socket has the remote address 0.0.0.0 / ::, which is allowed;
+    a bound address must be loopback (never 0.0.0.0: that listens on every interface).
+    """
+    table = _socket_table()
+    found = []
+    for pid, cmdline in processes_of_run(run_dir):
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if not target.startswith("socket:["):
+                continue
+            entry = table.get(target[8:-1])
+            if entry is None:
+                continue  # a unix socket
+            proto, local, remote = entry
+            local_ip, remote_ip = _ip(local), _ip(remote)
+            if not local_ip.is_loopback or not (remote_ip.is_loopback or remote_ip.is_unspecified):
+                found.append(f"{proto} {local_ip} -> {remote_ip}: {cmdline[:60]}")
+    return found

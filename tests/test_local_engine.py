@@ -17,6 +17,7 @@ from engine_helpers import (
     MINING_CONFIG,
     agent_pid,
     finish,
+    non_loopback_sockets,
     pid_of,
     processes_of_run,
     records,
@@ -119,6 +120,8 @@ def test_sigint_stops_every_process(tmp_path: Path) -> None:
     proc, run_dir = start_mining_run(tmp_path, seed=1)
     try:
         assert len(processes_of_run(run_dir)) >= 7  # 3 monerod, 3 wallets, the controller
+        # Loopback only: every socket of every process of the run, bound and connected.
+        assert non_loopback_sockets(run_dir) == []
     finally:
         os.kill(proc.pid, signal.SIGINT)
     code, out = finish(proc, timeout=90)

@@ -163,7 +163,7 @@ def test_omitted_keys_take_the_model_defaults(load: Load) -> None:
             index=0,
             pos=SourcePos("scenario.yaml", 5, 7),
             daemon="monerod",
-            wallet=None,
+            wallet="monero-wallet-rpc",  # a user cannot work without one: implied
             role=Role.REGULAR_USER,
             is_miner=False,
             hashrate=0.0,

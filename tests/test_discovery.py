@@ -89,3 +89,22 @@ def test_a_discovery_plugin_can_take_over(shared: Path) -> None:
 
     plugins.register(Static(), "static-discovery")
     assert AgentDiscovery(shared, plugins).registry() is only_users
+
+
+def test_a_broken_discovery_plugin_is_skipped_not_fatal(shared: Path) -> None:
+    plugins = get_plugin_manager(autoload=False)
+
+    class Broken:
+        @hookimpl
+        def monerosim_discover_agents(self, shared_dir):  # type: ignore[no-untyped-def]
+            raise RuntimeError("database unreachable")
+
+    class Confused:
+        @hookimpl
+        def monerosim_discover_agents(self, shared_dir):  # type: ignore[no-untyped-def]
+            return {"agents": []}
+
+    plugins.register(Broken(), "broken-discovery")
+    plugins.register(Confused(), "confused-discovery")
+    ad = AgentDiscovery(shared, plugins)
+    assert [m.agent_id for m in ad.get_miner_agents()] == ["miner-01", "miner-02", "miner-03"]

@@ -7,6 +7,7 @@ run) is printed as one clear message and exits non-zero; tracebacks are for bugs
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,16 @@ from monerosim_core.config import ConfigError
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario on real daemons (local engine)")
     p.add_argument("config", type=Path)
     p.add_argument("--run-dir", type=Path, help="default: runs/<config name>-<time>")
-    p.add_argument("--speed", type=float, help="simulated seconds per wall second")
+    p.add_argument("--speed", type=_speed, help="simulated seconds per wall second")
     p.add_argument("--seed", type=int, help="overrides general.seed")
     p.add_argument(
         "--progress",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import secrets
 import socket
 import threading
@@ -144,6 +145,16 @@ class WalletSpec:
     def log_file(self) -> Path:
         return self.wallet_dir / "wallet-rpc.log"
 
+    @property
+    def config_file(self) -> Path:
+        """Holds the RPC login: on the command line every local user could read it."""
+        return self.wallet_dir / "wallet-rpc.conf"
+
+    def write_config_file(self) -> None:
+        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"rpc-login={':'.join(self.login)}\n")
+
     def argv(self) -> list[str]:
         # Explicit ring-db and log paths: the defaults are in $HOME and the cwd.
         argv = [
@@ -151,7 +162,7 @@ class WalletSpec:
             "--daemon-address", self.daemon_address, "--trusted-daemon",
             "--daemon-ssl", "disabled", "--rpc-ssl", "disabled",
             "--rpc-bind-ip", self.host, "--rpc-bind-port", str(self.rpc_port),
-            "--rpc-login", ":".join(self.login),
+            "--config-file", str(self.config_file),
             "--wallet-dir", str(self.wallet_dir),
             "--shared-ringdb-dir", str(self.wallet_dir / "ringdb"),
             "--log-file", str(self.log_file), "--log-level", str(self.log_level),

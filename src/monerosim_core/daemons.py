@@ -174,6 +174,7 @@ class ProcessSupervisor:
 
     def start_wallet(self, spec: WalletSpec) -> ManagedProcess:
         spec.wallet_dir.mkdir(parents=True, exist_ok=True)
+        spec.write_config_file()
         return self._start(spec.name, "wallet-rpc", spec, spec.argv(), spec.wallet_dir)
 
     def _start(

@@ -81,10 +81,10 @@ class AgentDiscovery:
     plugins: Plugins
 
     def registry(self) -> Registry:
-        registry = self.plugins.pm.hook.monerosim_discover_agents(shared_dir=self.shared_dir)
+        registry = self.plugins.discover(self.shared_dir)
         if registry is None:
             raise AgentDiscoveryError(f"no discovery plugin answered for {self.shared_dir}")
-        return registry  # type: ignore[no-any-return]
+        return registry
 
     def get_agent(self, agent_id: str) -> Agent:
         try:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata
+import logging
 import os
 import random
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -26,13 +28,14 @@ import pluggy
 
 from monerosim_core import hookspecs
 from monerosim_core.config import ConfigError, ConfigProblem
-from monerosim_core.registry import Agent, Miner
+from monerosim_core.registry import Agent, Miner, Registry
 from monerosim_core.scenario import StrategyRef
 
 ENTRY_POINT_GROUP = "monerosim"
 AUTOLOAD_ENV = "MONEROSIM_DISABLE_PLUGIN_AUTOLOAD"
 TRACE_ENV = "MONEROSIM_TRACE_HOOKS"
 
+BUILTIN_DISCOVERY = "monerosim-registry-files"
 MINER_HOOK = "monerosim_select_miner"
 RECIPIENT_HOOK = "monerosim_select_recipient"
 _HOOK_PURPOSE = {MINER_HOOK: "miner selection", RECIPIENT_HOOK: "recipient selection"}
@@ -46,6 +49,7 @@ SHIPPED_DISTRIBUTIONS = {
 }
 
 T = TypeVar("T", Miner, Agent)
+_log = logging.getLogger("monerosim.plugins")
 
 
 @attrs.frozen
@@ -110,6 +114,35 @@ class Plugins:
         hooks = tuple(sorted(c.name for c in self.pm.get_hookcallers(plugin) or ()))
         module = getattr(plugin, "__name__", type(plugin).__qualname__)
         self.infos[name] = PluginInfo(name, "(registered in code)", "-", module, hooks)
+
+    def discover(self, shared_dir: Path) -> Registry | None:
+        """``monerosim_discover_agents``, newest plugin first, first answer wins.
+
+        No config selects a discovery plugin, so a third-party one that raises or
+        answers something other than a Registry is reported by name and skipped
+        (it must not take every agent down); the built-in reader's own errors
+        (missing or malformed registry) are the user's to see.
+        """
+        caller = self.pm.hook.monerosim_discover_agents
+        for impl in reversed(caller.get_hookimpls()):  # pluggy's call order
+            builtin = impl.plugin_name == BUILTIN_DISCOVERY
+            try:
+                answer = impl.function(shared_dir=shared_dir)
+            except Exception as exc:
+                if builtin:
+                    raise
+                _log.warning("discovery plugin %r failed, skipped: %s", impl.plugin_name, exc)
+                continue
+            if answer is None:
+                continue
+            if isinstance(answer, Registry):
+                return answer
+            _log.warning(
+                "discovery plugin %r answered %s, not a Registry; skipped",
+                impl.plugin_name,
+                type(answer).__name__,
+            )
+        return None
 
     def strategy_names(self, hook_name: str) -> list[str]:
         """Names of the loaded plugins implementing ``hook_name``, sorted."""
@@ -178,7 +211,7 @@ def get_plugin_manager(*, autoload: bool | None = None) -> Plugins:
 
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    pm.register(RegistryFileDiscovery(), name="monerosim-registry-files")
+    pm.register(RegistryFileDiscovery(), name=BUILTIN_DISCOVERY)
     plugins = Plugins(pm)
     if autoload is None:
         autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")

@@ -168,5 +168,5 @@ def _parse(filename: str, index: int, build: Any, entry: Any) -> Any:
         raise RegistryFormatError(f"{filename}: entry {index} is not an object")
     try:
         return build(entry)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise RegistryFormatError(f"{filename}: entry {index}: {exc}") from None

@@ -20,6 +20,8 @@ from typing import Any
 
 import attrs
 
+from monerosim_core.config import load_scenario
+from monerosim_core.scenario import Scenario
 from monerosim_core.state_files import write_json_atomic
 
 RUN_INFO_FILE = "run.json"
@@ -84,6 +86,10 @@ class RunDir:
         run.logs.mkdir(exist_ok=True)
         shutil.copyfile(config_source, run.config)
         return run
+
+    def load_scenario(self, info: RunInfo) -> Scenario:
+        """The run's copy of the config, with relative paths as the original had them."""
+        return load_scenario(self.config, relative_to=Path(info.config).parent)
 
     def read_info(self) -> RunInfo:
         """``run.json``; :class:`RunDirError` when it is missing or damaged."""

@@ -20,11 +20,12 @@ import attrs
 
 from monerosim_core.agents.block_records import BlockRecorder
 from monerosim_core.agents.runtime import GENERATE_TIMEOUT, AgentRuntime
+from monerosim_core.agents.transfers import balance_reader
 from monerosim_core.hookspecs import SelectionError
 from monerosim_core.plugins import Selector, StrategyContext
 from monerosim_core.registry import Miner
 from monerosim_core.rpc import DaemonClient, GeneratedBlocks
-from monerosim_core.rpc_errors import RpcError, RpcStatusError
+from monerosim_core.rpc_errors import RpcError, RpcStatusError, RpcTimeout
 from monerosim_core.scenario import BlockControllerSpec, BlockTimes
 from monerosim_core.strategy_choice import controller_strategy
 
@@ -38,6 +39,10 @@ TIP_POLL = 0.005
 # A node answers BUSY while it syncs; it is asked again this often before it counts as failed.
 BUSY_RETRIES = 20
 BUSY_PAUSE = 0.05
+
+
+class ControllerError(Exception):
+    """The controller cannot go on: no miner answers, or the bootstrap cannot be mined."""
 
 
 class NodeBehind(Exception):
@@ -91,7 +96,9 @@ class BlockController:
     def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
         ref = controller_strategy(spec)
         selectors = {
-            bootstrap: rt.plugins.miner_selector(ref, rt.rng(purpose), StrategyContext())
+            bootstrap: rt.plugins.miner_selector(
+                ref, rt.rng(purpose), StrategyContext(balance_reader(rt))
+            )
             for bootstrap, purpose in ((True, "bootstrap-selection"), (False, "miner-selection"))
         }
         return cls(rt, spec, selectors)
@@ -127,7 +134,7 @@ class BlockController:
         self.rt.log.info("bootstrap: mining %d blocks", target - tip.height)
         while self.current_tip().height < target and not self.rt.stop.is_set():
             if self.mine_block(bootstrap=True) is None:
-                raise RuntimeError("bootstrap failed: no miner could mine a block")
+                raise ControllerError("bootstrap failed: no miner could mine a block")
         self.rt.log.info("bootstrap done at height %d", self.current_tip().height)
 
     def current_tip(self) -> ChainTip:
@@ -170,7 +177,7 @@ class BlockController:
 
     def _mine_on(self, winner: Miner, *, bootstrap: bool, failed: list[str]) -> dict[str, object]:
         agent = self.rt.discovery.get_agent(winner.agent_id)
-        node = self.rt.daemon(agent, timeout=GENERATE_TIMEOUT)
+        node = self.rt.daemon(agent)
         tip = self.current_tip()
         if tip.mined_by != winner.agent_id:
             waited = time.monotonic()
@@ -205,16 +212,31 @@ class BlockController:
         return [miner_node, *(n for n in others if n is not miner_node)]
 
     def _generate(self, node: DaemonClient, address: str, tip: ChainTip) -> GeneratedBlocks:
-        """``generateblocks`` on top of ``tip``, riding out a short BUSY (node syncing)."""
+        """``generateblocks`` on top of ``tip``, riding out a short BUSY (node syncing).
+
+        After a timeout the node may still have mined the block: if its top block
+        now sits on ``tip``, that block is the result (recorded, not mined twice).
+        """
         busy = 0
         while True:
             try:
-                return node.generateblocks(1, address, prev_block=tip.hash)
+                return node.generateblocks(
+                    1, address, prev_block=tip.hash, timeout=GENERATE_TIMEOUT
+                )
             except RpcStatusError as exc:
                 busy += 1
                 if exc.status != "BUSY" or busy > BUSY_RETRIES:
                     raise
                 time.sleep(BUSY_PAUSE)
+            except RpcTimeout:
+                top = node.get_height()
+                if (
+                    top.hash != tip.hash
+                    and node.get_block_header_by_hash(top.hash).prev_hash == tip.hash
+                ):
+                    self.rt.log.warning("generateblocks timed out but the block was mined")
+                    return GeneratedBlocks((top.hash,), top.height - 1)
+                raise
 
     def _wait_for_tip(self, agent_id: str, tip: ChainTip) -> None:
         node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
@@ -241,16 +263,18 @@ class BlockController:
         return address
 
     def _read_tip(self) -> ChainTip:
-        errors = []
+        """The highest tip any miner's node holds (a lagging node must not set it back)."""
+        tops, errors = [], []
         for miner in self.rt.discovery.get_miner_agents():
             agent = self.rt.discovery.get_agent(miner.agent_id)
             try:
-                info = self.rt.daemon(agent).get_info()
+                tops.append(self.rt.daemon(agent).get_height())
             except RpcError as exc:
                 errors.append(str(exc))
-                continue
-            return ChainTip(info.height - 1, info.top_block_hash)
-        raise RuntimeError("no miner node answers get_info: " + "; ".join(errors))
+        if not tops:
+            raise ControllerError("no miner node answers: " + "; ".join(errors))
+        top = max(tops, key=lambda t: t.height)
+        return ChainTip(top.height - 1, top.hash)
 
     def _age_sit_outs(self) -> None:
         for agent_id in list(self.sit_out):

@@ -40,12 +40,18 @@ class BlockRecorder:
     ) -> None:
         """Queue ``record`` (every field but ``reward``); ``nodes()`` lists the
         daemons to ask for the header, the block's own miner first."""
-        self._pending = [f for f in self._pending if not f.done()]
+        for done in [f for f in self._pending if f.done()]:
+            self._pending.remove(done)
+            done.result()  # a failed write is raised here, never dropped silently
         self._pending.append(self._pool.submit(self._write, record, nodes))
 
     def _write(self, record: dict[str, Any], nodes: Callable[[], Sequence[DaemonClient]]) -> None:
         errors = []
-        for node in nodes():
+        try:
+            candidates = list(nodes())
+        except Exception as exc:  # discovery failing must not cost the record
+            candidates, errors = [], [f"no node list: {exc}"]
+        for node in candidates:
             try:
                 record["reward"] = node.get_block_header_by_hash(record["hash"]).reward
                 break
@@ -60,7 +66,7 @@ class BlockRecorder:
         append_record(self.shared_dir / BLOCKS_FILE, record)
 
     def close(self) -> None:
-        """Wait until every queued record is written."""
+        """Wait until every queued record is written (raising a write's failure)."""
         for future in self._pending:
             future.result()
         self._pool.shutdown(wait=True)

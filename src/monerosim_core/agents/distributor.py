@@ -15,6 +15,7 @@ from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
+    balance_reader,
     confirm_own,
     to_atomic,
     unlocked_balance,
@@ -36,17 +37,16 @@ class MinerDistributor:
 
     @classmethod
     def create(cls, rt: AgentRuntime, spec: UserAgentSpec) -> MinerDistributor:
-        def balance_of(agent_id: str) -> int | None:
-            return unlocked_balance(rt, rt.discovery.get_agent(agent_id))
-
         return cls(
             rt=rt,
             spec=spec,
             miners=rt.plugins.miner_selector(
-                miner_strategy(spec), rt.rng("miner-selection"), StrategyContext(balance_of)
+                miner_strategy(spec), rt.rng("miner-selection"), StrategyContext(balance_reader(rt))
             ),
             recipients=rt.plugins.recipient_selector(
-                recipient_strategy(spec), rt.rng("recipient-selection"), StrategyContext()
+                recipient_strategy(spec),
+                rt.rng("recipient-selection"),
+                StrategyContext(balance_reader(rt)),
             ),
             sender=TransferSender(rt, "distribution", spec.transaction_priority, spec.max_retries),
         )

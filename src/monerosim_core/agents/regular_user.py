@@ -14,6 +14,7 @@ from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
+    balance_reader,
     confirm_own,
     to_atomic,
     unlocked_balance,
@@ -38,7 +39,9 @@ class RegularUser:
             rt=rt,
             spec=spec,
             recipients=rt.plugins.recipient_selector(
-                recipient_strategy(spec), rt.rng("recipient-selection"), StrategyContext()
+                recipient_strategy(spec),
+                rt.rng("recipient-selection"),
+                StrategyContext(balance_reader(rt)),
             ),
             sender=TransferSender(rt, "user", spec.transaction_priority, spec.max_retries),
         )

@@ -19,7 +19,6 @@ from types import FrameType
 import attrs
 
 from monerosim_core.clock import Clock
-from monerosim_core.config import load_scenario
 from monerosim_core.discovery import AgentDiscovery
 from monerosim_core.plan import AgentSpec, agent_specs
 from monerosim_core.plugins import Plugins, get_plugin_manager
@@ -59,7 +58,7 @@ class AgentRuntime:
         info = run.read_info()
         if info.clock_epoch_wall is None:
             raise AgentSetupError(f"{run_dir}: the run has not started its clock yet")
-        scenario = load_scenario(run.config)
+        scenario = run.load_scenario(info)
         specs = agent_specs(scenario)
         if agent_id not in specs:
             known = ", ".join(specs)
@@ -96,7 +95,8 @@ class AgentRuntime:
     def daemon(self, agent: Agent, timeout: float = RPC_TIMEOUT) -> DaemonClient:
         client = self._daemons.get(agent.id)
         if client is None:
-            assert agent.daemon_rpc_port is not None, f"{agent.id} has no daemon"
+            if agent.daemon_rpc_port is None:
+                raise AgentSetupError(f"agent {agent.id} has no daemon to ask")
             client = DaemonClient(agent.ip_addr, agent.daemon_rpc_port, timeout=timeout)
             self._daemons[agent.id] = client
         return client
@@ -104,7 +104,8 @@ class AgentRuntime:
     def wallet(self, agent: Agent) -> WalletClient:
         client = self._wallets.get(agent.id)
         if client is None:
-            assert agent.wallet_rpc_port is not None, f"{agent.id} has no wallet"
+            if agent.wallet_rpc_port is None:
+                raise AgentSetupError(f"agent {agent.id} has no wallet to ask")
             client = WalletClient(
                 agent.ip_addr,
                 agent.wallet_rpc_port,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,17 @@ def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
         return None
 
 
+def balance_reader(rt: AgentRuntime) -> Callable[[str], int | None]:
+    """A :class:`~monerosim_core.hookspecs.SelectionContext` balance source for ``rt``:
+    each agent's real unlocked balance, None where it cannot be read."""
+
+    def read(agent_id: str) -> int | None:
+        agent = rt.discovery.get_agent(agent_id)
+        return unlocked_balance(rt, agent) if agent.has_wallet else None
+
+    return read
+
+
 def confirm_pending(shared_dir: Path, node: DaemonClient, owner: str) -> int:
     """Mark ``owner``'s sent transfers that are now in a block as confirmed; how many.
 
@@ -202,31 +214,28 @@ def confirm_pending(shared_dir: Path, node: DaemonClient, owner: str) -> int:
     block's, from the blocks file. Raises ``RpcError`` when ``node`` cannot answer.
     """
     path = shared_dir / TRANSACTIONS_FILE
-    pending = [
-        r["tx_hash"]
-        for r in read_records(path)
-        if r["agent"] == owner and r["outcome"] == "sent" and r["confirmed_height"] is None
+    mine = [r for r in read_records(path) if r["agent"] == owner and r["outcome"] == "sent"]
+    pending = [r["tx_hash"] for r in mine if r["confirmed_height"] is None]
+    untimed = [
+        r for r in mine if r["confirmed_height"] is not None and r["confirmed_sim_time"] is None
     ]
-    if not pending:
+    if not pending and not untimed:
         return 0
     statuses = node.get_transactions(pending)
-    heights = {
-        h: s.block_height
-        for h, s in statuses.items()
-        if s is not None and s.block_height is not None
-    }
-    if not heights:
+    heights = {h: s.block_height for h, s in statuses.items() if s and s.block_height is not None}
+    if not heights and not untimed:
         return 0
+    # A block's record is written just after it is mined: a confirmation seen
+    # sooner gets its time on a later pass.
     block_times = {b["height"]: b["sim_time"] for b in read_records(shared_dir / BLOCKS_FILE)}
 
     def mark(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for r in records:
-            if (
-                r["agent"] == owner
-                and r.get("tx_hash") in heights
-                and r["confirmed_height"] is None
-            ):
+            if r["agent"] != owner:
+                continue
+            if r.get("tx_hash") in heights and r["confirmed_height"] is None:
                 r["confirmed_height"] = heights[r["tx_hash"]]
+            if r["confirmed_height"] is not None and r["confirmed_sim_time"] is None:
                 r["confirmed_sim_time"] = block_times.get(r["confirmed_height"])
         return records
 

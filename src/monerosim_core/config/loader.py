@@ -29,8 +29,14 @@ _HASHRATE_TOTAL = 100.0
 _HASHRATE_TOLERANCE = 1e-9
 
 
-def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+def load_scenario(
+    path: str | os.PathLike[str], relative_to: str | os.PathLike[str] | None = None
+) -> Scenario:
     """Read, validate and type the scenario in ``path``.
+
+    Relative file paths in it (``network.gml``) are taken from ``relative_to``,
+    by default the file's own directory (a run reads its copy of the config with
+    the original's directory).
 
     Every problem in the file is collected before anything is raised, each with
     file:line:col, the dotted key, and what was expected and found. Strategy
@@ -45,7 +51,8 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     source = os.fspath(path)
     log = ProblemLog()
     root = load_yaml(source, log)
-    scenario = None if root is None else _read_scenario(root, Path(source).parent, log)
+    base_dir = Path(relative_to) if relative_to is not None else Path(source).parent
+    scenario = None if root is None else _read_scenario(root, base_dir, log)
     if scenario is None or log.problems:
         raise ConfigError(log.problems)
     return scenario

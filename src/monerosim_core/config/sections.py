@@ -56,6 +56,11 @@ def read_general(general: MappingReader) -> General | None:
             f"{_BOOTSTRAP_BLOCKS_FOR_TRANSFERS} transfers fail or stall in wallet-rpc's "
             "decoy selection",
         )
+    if fresh_blockchain is False:
+        general.warning(
+            "fresh_blockchain",
+            "the local engine always starts a fresh regtest chain; false has no effect",
+        )
     if stop_time is None:
         return None
     return General(stop_time, fresh_blockchain, log_level, seed, speed, bootstrap_blocks)

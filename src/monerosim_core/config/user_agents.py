@@ -29,6 +29,9 @@ _MIN_AMOUNT_DEFAULT = 0.1
 _MAX_AMOUNT_DEFAULT = 1.0
 
 
+WALLET_RPC = "monero-wallet-rpc"
+
+
 def read_user_agent(node: Node, index: int, log: ProblemLog) -> UserAgentSpec | None:
     """The agent at ``node``, or ``None`` if it has problems (all of them logged)."""
     problems_before = len(log.problems)
@@ -36,7 +39,7 @@ def read_user_agent(node: Node, index: int, log: ProblemLog) -> UserAgentSpec | 
     if agent is None:
         return None
     daemon = agent.require("daemon", one_of("monerod"))
-    wallet = agent.find("wallet", one_of("monero-wallet-rpc"))
+    wallet = agent.find("wallet", one_of(WALLET_RPC))
     user_script = agent.find("user_script", one_of(*USER_SCRIPTS))
     is_miner_here = agent.find("is_miner", BOOLEAN)
     attributes = agent.section("attributes", "a mapping of attributes") or MappingReader(
@@ -65,6 +68,9 @@ def read_user_agent(node: Node, index: int, log: ProblemLog) -> UserAgentSpec | 
         _check_role(agent, attributes, role, user_script)
     if attributes.ok("min_transaction_amount", "max_transaction_amount"):
         _check_amounts(attributes, min_amount, max_amount)
+    if wallet is None and role in (Role.MINER, Role.REGULAR_USER):
+        # A miner's blocks pay its wallet; a user pays from and receives into its own.
+        wallet = WALLET_RPC
 
     if daemon is None or len(log.problems) > problems_before:
         return None

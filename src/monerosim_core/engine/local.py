@@ -16,6 +16,7 @@ import logging
 import signal
 import sys
 import time
+import traceback
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
@@ -23,19 +24,22 @@ from typing import Any
 
 import attrs
 
-from monerosim_core.agents.block_controller import BlockController
+from monerosim_core.agents.block_controller import BlockController, ControllerError
 from monerosim_core.agents.runtime import AgentRuntime, configure_logging
-from monerosim_core.agents.transfers import confirm_pending
+from monerosim_core.agents.transfers import TRANSFER_TIMEOUT, confirm_pending
 from monerosim_core.config import load_scenario
 from monerosim_core.daemons import (
     ConvergenceTimeout,
     ProcessSupervisor,
+    SupervisorError,
     free_tcp_ports,
     wait_synced,
 )
+from monerosim_core.discovery import AgentDiscoveryError
 from monerosim_core.engine.agent_processes import AgentProcesses
 from monerosim_core.engine.network import Network, start_network
 from monerosim_core.engine.progress import Progress
+from monerosim_core.hookspecs import SelectionError
 from monerosim_core.plan import Plan, ports_needed
 from monerosim_core.plugins import get_plugin_manager
 from monerosim_core.rpc_errors import RpcError
@@ -48,13 +52,28 @@ log = logging.getLogger("monerosim.engine")
 
 FINAL_STATE_FILE = "final_state.json"
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
-AGENT_STOP_GRACE = 15.0  # wall seconds agents get to finish after stop_time / SIGTERM
+# Wall seconds agents get to finish after stop_time / SIGTERM: enough for a transfer
+# in flight to return, so its record is written (a killed agent could lose it).
+AGENT_STOP_GRACE = TRANSFER_TIMEOUT + 10.0
 FINAL_SYNC_TIMEOUT = 20.0
 POOL_WAIT = 15.0  # wall seconds for transfers in flight to reach every node's pool
 
 
 class EngineError(Exception):
     """The run cannot go on (a process failed to start, the controller died...)."""
+
+
+# What ends a run as "failed" with one clear message (anything else is a bug).
+EXPECTED_RUN_ERRORS: tuple[type[Exception], ...] = (
+    EngineError,
+    ControllerError,
+    SupervisorError,
+    RpcError,
+    ConvergenceTimeout,
+    AgentDiscoveryError,
+    SelectionError,
+    OSError,
+)
 
 
 def run_local(
@@ -110,6 +129,7 @@ class LocalRun:
     agents: AgentProcesses = attrs.field(init=False)
     network: Network | None = None
     interrupts: int = 0
+    shutting_down: bool = False
 
     def __attrs_post_init__(self) -> None:
         self.supervisor = ProcessSupervisor(self.run.root)
@@ -121,26 +141,39 @@ class LocalRun:
             signal.signal(sig, self._on_signal)
         reason, code = "failed", EXIT_FAILED
         try:
-            self.start()
-            self.simulate()
-            reason, code = "completed", EXIT_OK if not self.agents.failed else EXIT_FAILED
-        except KeyboardInterrupt:
-            reason, code = "interrupted", EXIT_INTERRUPTED
-            print("\nmonerosim: interrupted; stopping every process...", file=sys.stderr)
-        except (EngineError, RpcError, ConvergenceTimeout, OSError) as exc:
-            print(f"\nmonerosim: error: {exc}", file=sys.stderr)
-        finally:
+            try:
+                self.start()
+                self.simulate()
+                reason, code = "completed", EXIT_OK if not self.agents.failed else EXIT_FAILED
+            except KeyboardInterrupt:
+                reason, code = "interrupted", EXIT_INTERRUPTED
+                print("\nmonerosim: interrupted; stopping every process...", file=sys.stderr)
+            except EXPECTED_RUN_ERRORS as exc:
+                print(f"\nmonerosim: error: {exc}", file=sys.stderr)
+            except Exception:
+                # A bug: one line for the user, the traceback kept in the run's logs.
+                trace = self.run.logs / "engine-error.log"
+                trace.write_text(traceback.format_exc())
+                print(f"\nmonerosim: internal error, traceback in {trace}", file=sys.stderr)
+            self.shutting_down = True
             self.shut_down(record_final_state=reason != "interrupted")
+            self.finish(reason)
+        finally:
+            # Reached however the above ended, even by an exception in shutdown itself.
+            self.agents.kill()
+            self.supervisor.stop_all()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-        self.finish(reason)
         return code
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.interrupts += 1
-        if self.interrupts == 1:
+        if not self.shutting_down and self.interrupts == 1:
             raise KeyboardInterrupt
-        # A second interrupt during shutdown: stop waiting, kill what is left.
+        if self.interrupts == 1:
+            print("\nmonerosim: stopping; interrupt again to kill now", file=sys.stderr)
+            return
+        # Asked again while stopping: no more waiting, kill what is left.
         self.agents.kill()
         self.supervisor.stop_all()
 
@@ -203,10 +236,7 @@ class LocalRun:
             wait_synced(network.daemons, timeout=FINAL_SYNC_TIMEOUT)
         except ConvergenceTimeout as exc:
             print(f"monerosim: warning: {exc}", file=sys.stderr)
-        node = next(iter(network.daemons.values()))
-        transactions = read_records(self.run.shared / TRANSACTIONS_FILE)
-        for owner in sorted({r["agent"] for r in transactions}):
-            confirm_pending(self.run.shared, node, owner)
+        self._confirm_everyone(network)
         self._wait_for_pools(network)
         nodes: dict[str, Any] = {}
         for agent_id, client in network.daemons.items():
@@ -231,6 +261,18 @@ class LocalRun:
                 wallets[agent_id] = {"error": str(exc)}
         write_json_atomic(self.run.shared / FINAL_STATE_FILE, {"nodes": nodes, "wallets": wallets})
 
+    def _confirm_everyone(self, network: Network) -> None:
+        """The last confirmations pass for every agent's transfers, asking the nodes
+        in turn until one answers (a dead node must not cost the final state)."""
+        transactions = read_records(self.run.shared / TRANSACTIONS_FILE)
+        for owner in sorted({r["agent"] for r in transactions}):
+            for agent_id, node in network.daemons.items():
+                try:
+                    confirm_pending(self.run.shared, node, owner)
+                    break
+                except RpcError as exc:
+                    log.warning("confirmations via %s failed: %s", agent_id, exc)
+
     def _wait_for_pools(self, network: Network) -> None:
         """Wait until every node's pool holds every transfer still unconfirmed.
 
@@ -246,10 +288,13 @@ class LocalRun:
         deadline = time.monotonic() + POOL_WAIT
         missing: dict[str, int] = {}
         while in_flight:
-            missing = {
-                agent_id: len(in_flight - set(client.get_transaction_pool_hashes()))
-                for agent_id, client in network.daemons.items()
-            }
+            missing = {}
+            for agent_id, client in network.daemons.items():
+                try:
+                    missing[agent_id] = len(in_flight - set(client.get_transaction_pool_hashes()))
+                except RpcError:
+                    continue  # an unreachable node has no pool to wait for
+
             if not any(missing.values()) or time.monotonic() > deadline:
                 break
             time.sleep(0.2)

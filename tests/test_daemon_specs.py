@@ -1,0 +1,33 @@
+"""Command lines of the processes a run starts: loopback, and no secrets in argv."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from monerosim_core.daemons import NodeSpec, WalletSpec, check_loopback
+
+
+def test_the_wallet_password_is_in_a_private_file_not_on_the_command_line(tmp_path: Path) -> None:
+    spec = WalletSpec(name="w", wallet_dir=tmp_path, rpc_port=1, daemon_address="127.0.0.1:2")
+    user, password = spec.login
+    assert password not in " ".join(spec.argv())  # /proc/PID/cmdline is world-readable
+    spec.write_config_file()
+    assert spec.config_file.read_text() == f"rpc-login={user}:{password}\n"
+    assert stat.S_IMODE(spec.config_file.stat().st_mode) == 0o600
+
+
+def test_nodes_bind_loopback_and_dial_only_their_listed_peers(tmp_path: Path) -> None:
+    spec = NodeSpec(name="n", data_dir=tmp_path, rpc_port=1, p2p_port=2, peers=["127.0.0.1:3"])
+    argv = spec.argv()
+    assert argv[argv.index("--p2p-bind-ip") + 1] == "127.0.0.1"
+    assert argv[argv.index("--rpc-bind-ip") + 1] == "127.0.0.1"
+    assert argv[argv.index("--add-exclusive-node") + 1] == "127.0.0.1:3"
+    assert "--check-updates" in argv and "--no-igd" in argv
+
+
+def test_a_non_loopback_address_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a loopback address"):
+        check_loopback("10.0.0.5")

@@ -387,3 +387,13 @@ def test_agent_in_a_run_with_a_damaged_run_json_is_a_clear_error(tmp_path: Path)
     (tmp_path / "run" / "run.json").write_text("{")
     result = cli("agent", "miner-01", "--run-dir", "run", cwd=tmp_path)
     assert "run.json" in assert_clean_failure(result, exit_code=1)
+
+
+def test_run_dir_paths_are_absolute_even_when_given_relative(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Daemons run in their own data directories: a relative path would point elsewhere."""
+    monkeypatch.chdir(tmp_path)
+    run = RunDir.create(Path("runs") / "r1", QUICKSTART)
+    assert run.root.is_absolute() and run.root == tmp_path / "runs" / "r1"
+    assert run.node_dir("miner-01").is_absolute()

@@ -51,9 +51,15 @@ class RunInfo:
     end_reason: str | None = None  # completed | interrupted | failed
 
 
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    return Path(path).absolute()
+
+
 @attrs.frozen
 class RunDir:
-    root: Path
+    # Absolute: every path handed to a daemon is resolved in that daemon's own
+    # working directory, so a relative run directory (the default runs/...) breaks.
+    root: Path = attrs.field(converter=_absolute)
 
     @property
     def shared(self) -> Path:

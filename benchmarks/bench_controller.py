@@ -28,13 +28,9 @@ from pathlib import Path
 
 from monerosim_core.agents.block_controller import BlockController
 from monerosim_core.agents.runtime import AgentRuntime
-from monerosim_core.commands import checked_plan
-from monerosim_core.config import load_scenario
-from monerosim_core.daemons import ProcessSupervisor, free_tcp_ports
+from monerosim_core.daemons import ProcessSupervisor
+from monerosim_core.engine.local import prepare_run
 from monerosim_core.engine.network import start_network
-from monerosim_core.plan import ports_needed
-from monerosim_core.plugins import get_plugin_manager
-from monerosim_core.rundir import RunDir, RunInfo
 
 CONFIG = """\
 general: {{stop_time: "10h", seed: 1, bootstrap_blocks: 0}}
@@ -61,18 +57,9 @@ def measure(size: int, blocks: int, workdir: Path) -> dict[str, float]:
     config = workdir / f"bench-{size}.yaml"
     hashrates = [size - i for i in range(size)]  # unequal shares
     config.write_text(CONFIG.format(miners="\n".join(MINER.format(h=h) for h in hashrates)))
-    scenario = load_scenario(config)
-    plan = checked_plan(
-        scenario, get_plugin_manager(), iter(free_tcp_ports(ports_needed(scenario)))
-    )
-    run = RunDir.create(workdir / f"run-{size}", config)
-    run.write_info(
-        RunInfo(
-            config=str(config), seed=1, speed=1.0, engine="local", stop_time=36000.0,
-            block_interval=120.0, solo_miner_threshold=0.0, started_wall=time.time(),
-            clock_epoch_wall=time.time(),
-        )
-    )  # fmt: skip
+    plan, run = prepare_run(config, workdir / f"run-{size}")
+    run.update_info(clock_epoch_wall=time.time())
+    scenario = plan.scenario
     assert scenario.block_controller is not None
     with ProcessSupervisor(run.root) as supervisor:
         started = time.monotonic()

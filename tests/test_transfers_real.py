@@ -27,13 +27,10 @@ from monerosim_core.agents.transfers import (
     confirm_pending,
     to_atomic,
 )
-from monerosim_core.commands import checked_plan
-from monerosim_core.config import load_scenario
-from monerosim_core.daemons import ProcessSupervisor, free_tcp_ports
+from monerosim_core.daemons import ProcessSupervisor
+from monerosim_core.engine.local import prepare_run
 from monerosim_core.engine.network import Network, start_network
-from monerosim_core.plan import ports_needed
-from monerosim_core.plugins import get_plugin_manager
-from monerosim_core.rundir import RunDir, RunInfo
+from monerosim_core.rundir import RunDir
 from monerosim_core.state_files import TRANSACTIONS_FILE, read_records
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
@@ -95,18 +92,9 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     base = tmp_path_factory.mktemp("transfers")
     config = base / "scenario.yaml"
     config.write_text(CONFIG)
-    scenario = load_scenario(config)
-    plan = checked_plan(
-        scenario, get_plugin_manager(), iter(free_tcp_ports(ports_needed(scenario)))
-    )
-    run = RunDir.create(base / "run", config)
-    run.write_info(
-        RunInfo(
-            config=str(config), seed=11, speed=1.0, engine="local", stop_time=36000.0,
-            block_interval=120.0, solo_miner_threshold=10.0, started_wall=time.time(),
-            clock_epoch_wall=time.time(),
-        )
-    )  # fmt: skip
+    plan, run = prepare_run(config, base / "run")
+    run.update_info(clock_epoch_wall=time.time())
+    scenario = plan.scenario
     with ProcessSupervisor(run.root) as supervisor:
         network, plan = start_network(plan, run, supervisor)
         rt = AgentRuntime.open("block-controller", run.root)

@@ -85,15 +85,28 @@ def run_local(
     progress: str = "auto",
 ) -> int:
     """Run ``config`` on the local engine; the process exit code."""
+    plan, run = prepare_run(config, run_dir or _default_run_dir(config), speed=speed, seed=seed)
+    scenario = plan.scenario
+    for warning in scenario.warnings:
+        print(f"monerosim: warning: {warning}", file=sys.stderr)
+    configure_logging(scenario.general.log_level, None)
+    print(f"monerosim: run directory {run.root}", file=sys.stderr)
+    return LocalRun(plan, run, Progress.choose(progress)).execute()
+
+
+def prepare_run(
+    config: Path, run_dir: Path, *, speed: float | None = None, seed: int | None = None
+) -> tuple[Plan, RunDir]:
+    """Validate ``config``, plan it on free loopback ports, and create its run
+    directory with ``run.json`` (clock not started). Also what tests and
+    benchmarks use to drive a network's agents in-process."""
     from monerosim_core.commands import checked_plan
 
     scenario = load_scenario(config)
-    plugins = get_plugin_manager()
-    plan = checked_plan(scenario, plugins, iter(free_tcp_ports(ports_needed(scenario))))
-    for warning in scenario.warnings:
-        print(f"monerosim: warning: {warning}", file=sys.stderr)
-
-    run = RunDir.create(run_dir or _default_run_dir(config), config)
+    plan = checked_plan(
+        scenario, get_plugin_manager(), iter(free_tcp_ports(ports_needed(scenario)))
+    )
+    run = RunDir.create(run_dir, config)
     controller = scenario.block_controller
     run.write_info(
         RunInfo(
@@ -107,9 +120,7 @@ def run_local(
             started_wall=time.time(),
         )
     )
-    configure_logging(scenario.general.log_level, None)
-    print(f"monerosim: run directory {run.root}", file=sys.stderr)
-    return LocalRun(plan, run, Progress.choose(progress)).execute()
+    return plan, run
 
 
 def _seed_of(configured: int | None) -> int:

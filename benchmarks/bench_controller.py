@@ -28,9 +28,10 @@ from pathlib import Path
 
 from monerosim_core.agents.block_controller import BlockController
 from monerosim_core.agents.runtime import AgentRuntime
-from monerosim_core.daemons import ProcessSupervisor
-from monerosim_core.engine.local import prepare_run
 from monerosim_core.engine.network import start_network
+from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID
+from monerosim_core.planning.prepare import prepare_run
+from monerosim_core.processes.supervisor import ProcessSupervisor
 
 CONFIG = """\
 general: {{stop_time: "10h", seed: 1, bootstrap_blocks: 0}}
@@ -64,7 +65,7 @@ def measure(size: int, blocks: int, workdir: Path) -> dict[str, float]:
     with ProcessSupervisor(run.root) as supervisor:
         started = time.monotonic()
         network, plan = start_network(plan, run, supervisor)
-        rt = AgentRuntime.open("block-controller", run.root)
+        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root)
         controller = BlockController.create(rt, scenario.block_controller)
         controller.mine_block(bootstrap=True)
         startup = time.monotonic() - started

@@ -30,7 +30,7 @@ from typing import Any
 
 import attrs
 
-from monerosim_core.registry import Miner
+from monerosim_core.records.registry import Miner
 
 try:
     from monerosim_strategy_weighted import monerosim_select_miner

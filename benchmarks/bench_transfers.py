@@ -13,7 +13,6 @@ real-time stem delay (0.25-3.6 s wall) spans minutes of simulated time.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -21,7 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from monerosim_core.records.layout import RunDir
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,12 +36,15 @@ def run_quickstart(run_dir: Path, speed: float) -> float:
 
 
 def analyse(run_dir: Path) -> None:
-    info = json.loads((run_dir / "run.json").read_text())
-    txs: list[dict[str, Any]] = json.loads((run_dir / "shared/transactions.json").read_text())
-    sim_minutes = info["sim_elapsed"] / 60
-    wall_minutes = (info["ended_wall"] - info["clock_epoch_wall"]) / 60
+    run = RunDir(run_dir)
+    info = run.read_info()
+    assert info.sim_elapsed and info.ended_wall and info.clock_epoch_wall
+    txs = list(run.transfers)
+    confirmed_at = {c.tx_hash: c.height for c in run.confirmations}
+    sim_minutes = info.sim_elapsed / 60
+    wall_minutes = (info.ended_wall - info.clock_epoch_wall) / 60
     print(
-        f"\nrun: {run_dir}  speed {info['speed']:g}x  simulated {sim_minutes:.0f} min  "
+        f"\nrun: {run_dir}  speed {info.speed:g}x  simulated {sim_minutes:.0f} min  "
         f"wall {wall_minutes:.2f} min (after bootstrap)"
     )
     header = (
@@ -51,12 +54,12 @@ def analyse(run_dir: Path) -> None:
     print(header)
     print("-" * len(header))
     for kind in ("distribution", "user", "all"):
-        rows = [t for t in txs if kind in ("all", t["kind"])]
-        sent = [t for t in rows if t["outcome"] == "sent"]
+        rows = [t for t in txs if kind in ("all", t.kind)]
+        sent = [t for t in rows if t.sent]
         delays = [
-            t["confirmed_height"] - t["sent_height"]
+            confirmed_at[t.tx_hash] - t.sent_height
             for t in sent
-            if t["confirmed_height"] is not None and t["sent_height"] is not None
+            if t.tx_hash in confirmed_at and t.sent_height is not None
         ]
         within = [sum(d <= k for d in delays) / len(sent) if sent else 0.0 for k in (1, 2)]
         print(

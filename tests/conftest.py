@@ -28,15 +28,10 @@ from pathlib import Path
 import attrs
 import pytest
 
-from monerosim_core.daemons import (
-    LOOPBACK,
-    ManagedProcess,
-    ProcessSupervisor,
-    WalletSpec,
-    free_tcp_ports,
-    mesh_node_specs,
-    wait_peered,
-)
+from monerosim_core.engine.convergence import wait_peered
+from monerosim_core.processes.ports import LOOPBACK, free_tcp_ports
+from monerosim_core.processes.specs import WalletSpec, mesh_node_specs
+from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
 from monerosim_core.rpc import DaemonClient, WalletClient
 
 DAEMON_COMMS = frozenset({"monerod", "monero-wallet-r"})  # /proc comm is cut at 15 chars
@@ -141,7 +136,7 @@ def start_local_network(
     nodes: list[NetNode] = []
     try:
         for spec in mesh_node_specs(base_dir / "nodes", names):
-            proc = supervisor.start_node(spec)
+            proc = supervisor.start(spec)
             nodes.append(NetNode(spec.name, DaemonClient(LOOPBACK, spec.rpc_port), proc))
         if wallets:
             for node, port in zip(nodes, free_tcp_ports(n_nodes), strict=True):
@@ -151,7 +146,7 @@ def start_local_network(
                     rpc_port=port,
                     daemon_address=node.process.spec.rpc_address,
                 )
-                node.wallet_process = supervisor.start_wallet(wallet)
+                node.wallet_process = supervisor.start(wallet)
                 node.wallet = WalletClient(LOOPBACK, port, login=wallet.login)
         supervisor.wait_ready(timeout=timeout)
         if wallets:

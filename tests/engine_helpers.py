@@ -13,6 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from monerosim_core.records.files import read_lines
+from monerosim_core.records.layout import BLOCKS_FILE
+
 CLI = (sys.executable, "-m", "monerosim_core.cli")
 
 MINING_CONFIG = """\
@@ -71,8 +74,10 @@ def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str]
 
 
 def records(run_dir: Path, name: str) -> list[dict[str, Any]]:
-    path = run_dir / "shared" / name
-    return json.loads(path.read_text()) if path.exists() else []
+    """The records of journal ``name`` (a ``*.jsonl`` file in ``shared/``) as written."""
+    lines, problems = read_lines(run_dir / "shared" / name)
+    assert problems == [], problems
+    return [doc for _, doc in lines]
 
 
 def wait_for(predicate: Any, timeout: float, what: str) -> None:
@@ -122,7 +127,7 @@ def start_mining_run(tmp_path: Path, seed: int) -> tuple[subprocess.Popen[str], 
     proc = start_run(config, run_dir)
     try:
         wait_for(
-            lambda: any(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")),
+            lambda: any(not b["bootstrap"] for b in records(run_dir, BLOCKS_FILE)),
             240,
             "the first block after the bootstrap",
         )

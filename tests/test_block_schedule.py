@@ -8,14 +8,19 @@ import math
 from scipy import stats
 
 from monerosim_core.agents.block_controller import block_schedule
-from monerosim_core.scenario import BlockControllerSpec, BlockTimes, SourcePos
-from monerosim_core.seeding import rng_for
+from monerosim_core.config.model import BlockControllerSpec, BlockTimes, SourcePos
+from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID
+from monerosim_core.planning.seeding import RngPurpose, rng_for
 
 POS = SourcePos("x.yaml", 1, 1)
 
 
 def gaps(spec: BlockControllerSpec, n: int, seed: int = 2024) -> list[float]:
-    times = list(itertools.islice(block_schedule(spec, rng_for(seed, "block-controller", "t")), n))
+    times = list(
+        itertools.islice(
+            block_schedule(spec, rng_for(seed, BLOCK_CONTROLLER_ID, RngPurpose.BLOCK_TIMES)), n
+        )
+    )
     return [b - a for a, b in itertools.pairwise([0.0, *times])]
 
 

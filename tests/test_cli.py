@@ -22,9 +22,9 @@ import attrs
 import pytest
 
 from monerosim_core.cli import main
-from monerosim_core.plugins import AUTOLOAD_ENV, TRACE_ENV
-from monerosim_core.registry import read_registry
-from monerosim_core.rundir import RunDir, RunInfo
+from monerosim_core.plugins.host import AUTOLOAD_ENV, TRACE_ENV
+from monerosim_core.records.layout import RunDir, RunInfo
+from monerosim_core.records.registry import read_registry
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 QUICKSTART = CONFIGS / "quickstart.yaml"

@@ -9,7 +9,7 @@ from textwrap import dedent
 import pytest
 
 from monerosim_core.config import ConfigError, ConfigProblem, load_scenario
-from monerosim_core.scenario import SourcePos
+from monerosim_core.config.model import SourcePos
 
 Problems = Callable[[str], list[str]]
 

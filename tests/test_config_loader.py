@@ -10,7 +10,7 @@ from textwrap import dedent
 import pytest
 
 from monerosim_core.config import load_scenario, parse_duration
-from monerosim_core.scenario import (
+from monerosim_core.config.model import (
     BlockControllerSpec,
     BlockTimes,
     General,

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from monerosim_core.daemons import NodeSpec, WalletSpec, check_loopback
+from monerosim_core.processes.specs import NodeSpec, WalletSpec, check_loopback
 
 
 def test_the_wallet_password_is_in_a_private_file_not_on_the_command_line(tmp_path: Path) -> None:
     spec = WalletSpec(name="w", wallet_dir=tmp_path, rpc_port=1, daemon_address="127.0.0.1:2")
     user, password = spec.login
     assert password not in " ".join(spec.argv())  # /proc/PID/cmdline is world-readable
-    spec.write_config_file()
+    spec.prepare()
     assert spec.config_file.read_text() == f"rpc-login={user}:{password}\n"
     assert stat.S_IMODE(spec.config_file.stat().st_mode) == 0o600
 

@@ -15,17 +15,12 @@ from typing import TYPE_CHECKING
 import attrs
 import pytest
 
-from monerosim_core.daemons import (
-    PIDS_FILE,
-    NodeSpec,
-    ProcessStartError,
-    ProcessSupervisor,
-    WalletSpec,
-    find_leftovers,
-    free_tcp_ports,
-    kill_leftovers,
-    wait_synced,
-)
+from monerosim_core.engine.convergence import wait_synced
+from monerosim_core.processes.leftovers import find_leftovers, kill_leftovers
+from monerosim_core.processes.ports import free_tcp_ports
+from monerosim_core.processes.specs import NodeSpec, WalletSpec
+from monerosim_core.processes.supervisor import ProcessStartError, ProcessSupervisor
+from monerosim_core.records.layout import PIDS_FILE
 from monerosim_core.rpc import DaemonClient, RpcConnectionError, RpcResponseError, WalletClient
 
 if TYPE_CHECKING:
@@ -73,19 +68,20 @@ def test_block_mined_on_one_node_reaches_the_others_and_pays_the_miner(
     assert a.wallet is not None and b.wallet is not None and a.address is not None
     a_before = a.wallet.get_balance(refresh=True).balance
     b_before = b.wallet.get_balance(refresh=True).balance
-    start = a.daemon.get_info()
+    start = a.daemon.get_info().tip
 
-    mined = a.daemon.generateblocks(1, a.address, prev_block=start.top_block_hash)
+    mined = a.daemon.generateblocks(1, a.address, prev_block=start.hash)
 
     assert len(mined.hashes) == 1
-    assert mined.height == start.height  # the new block's height = old block count
+    assert mined.height == start.height + 1
     tip = wait_synced(net.daemons(), min_height=start.height + 1, timeout=30)
-    assert tip.top_block_hash == mined.hashes[0]
-    assert b.daemon.get_info().top_block_hash == mined.hashes[0]
+    assert tip.hash == mined.hashes[0]
+    assert b.daemon.get_info().tip.hash == mined.hashes[0]
+    assert c.daemon.get_tip() == tip
 
     block = c.daemon.get_block(mined.height)
     assert block.header.hash == mined.hashes[0]
-    assert block.header.prev_hash == start.top_block_hash
+    assert block.header.prev_hash == start.hash
     assert block.coinbase_amount == block.header.reward > 0
 
     balance = a.wallet.get_balance(refresh=True)
@@ -124,8 +120,8 @@ def test_transfer_travels_pool_to_block(network_factory: Callable[..., LocalNetw
     # once normally; seen to lag once under heavy load), so allow a few blocks.
     deadline = time.monotonic() + 30
     while True:
-        mined = a.daemon.generateblocks(1, b.address, prev_block=tip.top_block_hash)
-        tip = wait_synced(net.daemons(), min_height=mined.height + 1, timeout=30)
+        mined = a.daemon.generateblocks(1, b.address, prev_block=tip.hash)
+        tip = wait_synced(net.daemons(), min_height=mined.height, timeout=30)
         if sent.tx_hash in a.daemon.get_block(mined.height).tx_hashes:
             break
         assert time.monotonic() < deadline, f"{sent.tx_hash} not mined within 30 s"
@@ -157,7 +153,7 @@ def test_stop_all_stops_wallets_then_daemons_politely(
         daemon_address=node.rpc_address,
     )
     with ProcessSupervisor(tmp_path / "state") as sup:
-        n, w = sup.start_node(node), sup.start_wallet(wallet)
+        n, w = sup.start(node), sup.start(wallet)
         sup.wait_ready(timeout=30)
         with w.wallet_client() as client:
             client.create_wallet("solo", "pw")  # so stop_wallet has a wallet to save
@@ -166,7 +162,7 @@ def test_stop_all_stops_wallets_then_daemons_politely(
         assert {p.name for p in find_leftovers(tmp_path / "state")} == {"solo", "solo-wallet"}
 
         started = time.monotonic()
-        sup.stop_all(grace=15)
+        sup.stop_all()
         took = time.monotonic() - started
 
         # Clean exits (code 0, no SIGKILL), well inside the grace period: both
@@ -196,7 +192,7 @@ def test_stop_all_copes_with_a_process_killed_from_outside(
     )
     sup = ProcessSupervisor(tmp_path / "state")
     try:
-        n, w = sup.start_node(node), sup.start_wallet(wallet)
+        n, w = sup.start(node), sup.start(wallet)
         sup.wait_ready(timeout=30)
         os.kill(n.pid, signal.SIGKILL)
         n.popen.wait(timeout=10)
@@ -215,7 +211,7 @@ def test_daemon_that_cannot_bind_its_port_fails_clearly(
         squatter.bind((node.host, node.rpc_port))
         squatter.listen()
         with ProcessSupervisor(tmp_path / "state") as sup:
-            proc = sup.start_node(node)
+            proc = sup.start(node)
             with pytest.raises(ProcessStartError) as caught:
                 sup.wait_ready(timeout=30)
 
@@ -229,7 +225,7 @@ def test_daemon_that_cannot_bind_its_port_fails_clearly(
 def test_missing_binary_is_a_start_error(tmp_path: Path) -> None:
     spec = attrs.evolve(single_node(tmp_path), binary=str(tmp_path / "no-such-monerod"))
     with ProcessSupervisor(tmp_path / "state") as sup, pytest.raises(ProcessStartError) as caught:
-        sup.start_node(spec)
+        sup.start(spec)
     assert "could not be started" in str(caught.value)
 
 
@@ -238,7 +234,7 @@ def test_kill_leftovers_finds_processes_of_an_interrupted_parent(
 ) -> None:
     # A supervisor that is never stopped stands for a parent that was killed.
     abandoned = ProcessSupervisor(tmp_path / "state")
-    proc = abandoned.start_node(single_node(tmp_path))
+    proc = abandoned.start(single_node(tmp_path))
     try:
         killed = kill_leftovers(tmp_path / "state", grace=10)
         assert [(k.name, k.pid) for k in killed] == [("solo", proc.pid)]
@@ -255,7 +251,7 @@ def test_wallet_rpc_rejects_calls_without_the_generated_login(tmp_path: Path) ->
         daemon_address=node.rpc_address,
     )  # fmt: skip
     with ProcessSupervisor(tmp_path / "state") as sup:
-        sup.start_wallet(spec)
+        sup.start(spec)
         sup.wait_ready(timeout=30)
         anonymous = WalletClient(spec.host, spec.rpc_port, login=None, timeout=5)
         with anonymous, pytest.raises(RpcResponseError, match="HTTP 401"):

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from monerosim_core import hookimpl
-from monerosim_core.discovery import AgentDiscovery, AgentDiscoveryError
-from monerosim_core.plugins import get_plugin_manager
-from monerosim_core.registry import Agent, Registry, build_miners, write_registry
+from monerosim_core.agents.discovery import AgentDiscovery
+from monerosim_core.plugins.discovery import AgentDiscoveryError
+from monerosim_core.plugins.host import get_plugin_manager
+from monerosim_core.records.registry import Agent, Registry, build_miners, write_registry
 
 
 def agent(agent_id: str, hashrate: float = 0.0, script: str | None = None) -> Agent:

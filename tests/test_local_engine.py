@@ -27,12 +27,15 @@ from engine_helpers import (
     write_config,
 )
 
-from monerosim_core.daemons import NodeSpec, ProcessSupervisor, WalletSpec, free_tcp_ports
-from monerosim_core.plugins import StrategyContext, get_plugin_manager
-from monerosim_core.registry import read_registry
-from monerosim_core.rundir import RunDir
-from monerosim_core.scenario import SourcePos, StrategyRef
-from monerosim_core.seeding import rng_for
+from monerosim_core.config.model import SourcePos, StrategyRef
+from monerosim_core.planning.seeding import RngPurpose, rng_for
+from monerosim_core.plugins.host import get_plugin_manager
+from monerosim_core.plugins.selection import StrategyContext
+from monerosim_core.processes.ports import free_tcp_ports
+from monerosim_core.processes.specs import NodeSpec, WalletSpec
+from monerosim_core.processes.supervisor import ProcessSupervisor
+from monerosim_core.records.layout import BLOCKS_FILE, RunDir
+from monerosim_core.records.registry import read_registry
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
 
@@ -55,7 +58,7 @@ def mining_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_blocks_are_recorded_with_their_winners(mining_run: Path) -> None:
-    blocks = records(mining_run, "blocks_found.json")
+    blocks = records(mining_run, BLOCKS_FILE)
     mined = [b for b in blocks if not b["bootstrap"]]
     assert sum(b["bootstrap"] for b in blocks) == BOOTSTRAP
     assert len(mined) == BLOCKS
@@ -69,7 +72,7 @@ def test_blocks_are_recorded_with_their_winners(mining_run: Path) -> None:
 def test_every_block_is_on_every_main_chain_and_pays_its_winner(mining_run: Path) -> None:
     """Restart each node (chain kept) and each wallet, and ask them directly."""
     run = RunDir(mining_run)
-    blocks = records(mining_run, "blocks_found.json")
+    blocks = records(mining_run, BLOCKS_FILE)
     logins = run.read_credentials()
     agents = ["miner-01", "miner-02", "miner-03"]
     ports = iter(free_tcp_ports(3 * len(agents)))
@@ -80,17 +83,18 @@ def test_every_block_is_on_every_main_chain_and_pays_its_winner(mining_run: Path
                 name=agent, data_dir=run.node_dir(agent) / "monerod",
                 rpc_port=next(ports), p2p_port=next(ports), keep_fakechain=True,
             )  # fmt: skip
-            nodes[agent] = sup.start_node(node)
-            wallets[agent] = sup.start_wallet(
+            nodes[agent] = sup.start(node)
+            wallets[agent] = sup.start(
                 WalletSpec(
                     name=f"{agent}-wallet", wallet_dir=run.node_dir(agent) / "wallet",
-                    rpc_port=next(ports), daemon_address=node.rpc_address, login=logins[agent],
+                    rpc_port=next(ports), daemon_address=node.rpc_address,
+                    login=logins[f"{agent}-wallet"],
                 )
             )  # fmt: skip
         sup.wait_ready()
         for agent in agents:
             with nodes[agent].daemon_client() as daemon:
-                assert daemon.get_info().height == len(blocks) + 1
+                assert daemon.get_tip().height == len(blocks)
                 assert daemon.get_alternate_chains() == []
                 for b in blocks:
                     header = daemon.get_block_header_by_height(b["height"])
@@ -112,7 +116,7 @@ def test_every_block_is_on_every_main_chain_and_pays_its_winner(mining_run: Path
 
 def test_winners_follow_the_hashrate_shares(mining_run: Path) -> None:
     """Loose check on one run (70 blocks): the statistical test is the plugin's 100k draws."""
-    wins = Counter(b["winner"] for b in records(mining_run, "blocks_found.json"))
+    wins = Counter(b["winner"] for b in records(mining_run, BLOCKS_FILE))
     assert wins["miner-01"] > wins["miner-03"]
 
 
@@ -148,14 +152,14 @@ def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> Non
     run_dir = tmp_path / "run"
     proc = start_run(config, run_dir)
     wait_for(
-        lambda: sum(not b["bootstrap"] for b in records(run_dir, "blocks_found.json")) >= 3,
+        lambda: sum(not b["bootstrap"] for b in records(run_dir, BLOCKS_FILE)) >= 3,
         240, "three blocks after the bootstrap",
     )  # fmt: skip
     os.kill(pid_of(run_dir, "miner-01"), signal.SIGKILL)
-    killed_at = len(records(run_dir, "blocks_found.json"))
+    killed_at = len(records(run_dir, BLOCKS_FILE))
     code, out = finish(proc)
     assert code == 0, out[-4000:]
-    after = records(run_dir, "blocks_found.json")[killed_at + 1 :]
+    after = records(run_dir, BLOCKS_FILE)[killed_at + 1 :]
     assert len(after) >= 10, "the run went on mining"
     assert all(b["winner"] != "miner-01" for b in after)
     # miner-01 holds half the hashrate: it was picked again and the loss recorded.
@@ -176,12 +180,15 @@ def test_a_killed_engine_takes_its_processes_with_it(tmp_path: Path) -> None:
 def test_every_winner_replays_from_the_seed(mining_run: Path) -> None:
     """Same config and seed, same choices: the recorded winners are exactly what the
     weighted strategy draws from the seeded streams, bootstrap and run alike."""
-    blocks = records(mining_run, "blocks_found.json")
+    blocks = records(mining_run, BLOCKS_FILE)
     assert not any(b["reselected_from"] for b in blocks)  # every first choice mined
     miners = list(read_registry(mining_run / "shared").miners)
     plugins = get_plugin_manager()
     ref = StrategyRef("weighted", "agents.block_controller", SourcePos("x.yaml", 1, 1))
-    for bootstrap, purpose in ((True, "bootstrap-selection"), (False, "miner-selection")):
+    for bootstrap, purpose in (
+        (True, RngPurpose.BOOTSTRAP_SELECTION),
+        (False, RngPurpose.MINER_SELECTION),
+    ):
         selector = plugins.miner_selector(
             ref, rng_for(7, "block-controller", purpose), StrategyContext()
         )

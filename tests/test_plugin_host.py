@@ -10,16 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from monerosim_core import SelectionError, hookimpl
+from monerosim_core import Miner, SelectionError, hookimpl
+from monerosim_core.cli import main
 from monerosim_core.config import ConfigError
-from monerosim_core.plugins import (
-    MINER_HOOK,
-    RECIPIENT_HOOK,
-    StrategyContext,
-    get_plugin_manager,
-)
-from monerosim_core.registry import Miner
-from monerosim_core.scenario import SourcePos, StrategyRef
+from monerosim_core.config.model import SourcePos, StrategyRef
+from monerosim_core.plugins.host import MINER_HOOK, RECIPIENT_HOOK, Plugins, get_plugin_manager
+from monerosim_core.plugins.selection import StrategyContext
 
 POS = SourcePos("net.yaml", 12, 7)
 MINERS = (
@@ -83,20 +79,53 @@ def test_a_selector_calls_only_the_named_plugin() -> None:
     ]
 
 
-def test_unknown_strategy_names_the_position_the_installed_ones_and_the_install() -> None:
-    plugins = get_plugin_manager()
+class PickFirst:
+    """A miner strategy registered by hand under several names in these tests."""
+
+    @hookimpl
+    def monerosim_select_miner(self, candidates):  # type: ignore[no-untyped-def]
+        return candidates[0]
+
+
+def three_strategies() -> Plugins:
+    """A plugin manager that sees exactly three strategies, whatever is installed."""
+    plugins = get_plugin_manager(autoload=False)
+    for name in ("weighted", "balance", "random"):
+        plugins.register(PickFirst(), name)
+    return plugins
+
+
+def test_a_typo_names_the_position_the_installed_ones_and_the_likely_name() -> None:
     with pytest.raises(ConfigError) as err:
-        plugins.miner_selector(ref("weigthed"), random.Random(1), StrategyContext())
+        three_strategies().miner_selector(ref("weigthed"), random.Random(1), StrategyContext())
     text = str(err.value)
     assert "net.yaml:12:7" in text
     assert "agents.block_controller.arguments --strategy" in text
     assert "did you mean 'weighted'?" in text
     assert "installed: balance, random, weighted" in text
-    assert "pip install monerosim-strategy-weigthed" in text
+    # A typo is not a missing package: no install hint for a distribution that does not exist.
+    assert "pip install" not in text
+
+
+def test_an_unknown_name_suggests_installing_its_distribution() -> None:
+    with pytest.raises(ConfigError) as err:
+        three_strategies().check(MINER_HOOK, ref("round_robin"))
+    text = str(err.value)
+    assert "installed: balance, random, weighted" in text
+    assert "pip install monerosim-strategy-round-robin" in text
+    with pytest.raises(ConfigError, match="pip install monerosim-strategy-selfish-pool"):
+        three_strategies().check(MINER_HOOK, ref("selfish_pool"))
 
 
 def test_a_recipient_only_strategy_cannot_pick_miners() -> None:
-    plugins = get_plugin_manager()
+    plugins = get_plugin_manager(autoload=False)
+
+    class RecipientsOnly:
+        @hookimpl
+        def monerosim_select_recipient(self, candidates):  # type: ignore[no-untyped-def]
+            return candidates[0]
+
+    plugins.register(RecipientsOnly(), "round_robin")
     with pytest.raises(ConfigError, match=r"round_robin.*does not implement miner selection"):
         plugins.check(MINER_HOOK, ref("round_robin"))
 
@@ -154,13 +183,53 @@ def test_a_strategy_returning_a_stranger_is_an_error() -> None:
         selector.select(MINERS)
 
 
+def test_one_module_under_two_names_is_reported_in_plain_words(
+    fake_distribution: Path,
+) -> None:
+    install_fake(
+        fake_distribution,
+        "fakeplug-alias",
+        "fakeplug_alias",
+        """
+        from monerosim_core import hookimpl
+
+        @hookimpl
+        def monerosim_select_miner(candidates):
+            return candidates[0]
+        """,
+        ["alias_one", "alias_two"],
+    )
+    plugins = get_plugin_manager()
+    assert plugins.infos["alias_one"].loaded
+    error = plugins.infos["alias_two"].error or ""
+    assert "names the same module as strategy 'alias_one'" in error
+    assert "pluggy" not in error and "already registered" not in error
+    assert "alias_one" in plugins.strategy_names(MINER_HOOK)
+
+
+def test_a_plugin_with_no_hook_gets_a_warning(
+    fake_distribution: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_fake(fake_distribution, "fakeplug-empty", "fakeplug_empty", "X = 1\n", ["hollow"])
+    info = get_plugin_manager().infos["hollow"]
+    assert info.loaded and info.hooks == ()
+    assert info.warning == "implements no monerosim hook: nothing can use it"
+
+    assert main(["plugins"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        "monerosim: warning: plugin 'hollow' (fakeplug-empty) implements no monerosim hook"
+        in err
+    )
+
+
 def test_autoload_can_be_disabled_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MONEROSIM_DISABLE_PLUGIN_AUTOLOAD", "1")
     assert get_plugin_manager().strategy_names(MINER_HOOK) == []
 
 
 def test_every_hookspec_documents_its_parameters_and_return() -> None:
-    from monerosim_core import hookspecs
+    from monerosim_core.plugins import hookspecs
 
     for name in (MINER_HOOK, RECIPIENT_HOOK, "monerosim_discover_agents"):
         spec = getattr(hookspecs, name)

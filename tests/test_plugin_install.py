@@ -48,14 +48,7 @@ dependencies = ["monerosim-core"]
 packages = ["src/{module}"]
 """
 
-LOWEST_ID_MODULE = """\
-import monerosim_core
-
-
-@monerosim_core.hookimpl
-def monerosim_select_miner(candidates):
-    return min(candidates, key=lambda m: m.agent_id)
-"""
+README_EXAMPLE = ROOT / "examples" / "monerosim-strategy-largest"
 
 BROKEN_MESSAGE = "needs libbroken, which is not installed"
 BROKEN_MODULE = f"""\
@@ -95,9 +88,10 @@ import random
 import sys
 from pathlib import Path
 
-from monerosim_core.commands import validated_plan
-from monerosim_core.plugins import StrategyContext, get_plugin_manager
-from monerosim_core.strategy_choice import controller_strategy
+from monerosim_core.planning.prepare import validated_plan
+from monerosim_core.planning.strategies import controller_strategy
+from monerosim_core.plugins.host import get_plugin_manager
+from monerosim_core.plugins.selection import StrategyContext
 
 plugins = get_plugin_manager()
 plan = validated_plan(Path(sys.argv[1]), plugins)
@@ -276,35 +270,44 @@ def test_config_naming_an_uninstalled_strategy_fails_until_it_is_installed(
     assert_balance_not_installed(venv.monerosim("validate", QUICKSTART, cwd=tmp_path))
 
 
-def test_a_third_party_wheel_makes_its_strategy_name_usable(venv: Venv, tmp_path: Path) -> None:
-    project = write_distribution(
-        tmp_path, "monerosim-strategy-lowest-id", "1.2.3", "lowest_id", LOWEST_ID_MODULE
-    )
-    build_wheels(venv.wheelhouse, project)
-    venv.install("monerosim-strategy-lowest-id")
+def test_the_readme_example_wheel_makes_its_strategy_name_usable(
+    venv: Venv, tmp_path: Path
+) -> None:
+    build_wheels(venv.wheelhouse, README_EXAMPLE)
+    venv.install("monerosim-strategy-largest")
     config = tmp_path / "scenario.yaml"
-    config.write_text(CONTROLLER_CONFIG.format(strategy="lowest_id"))
+    config.write_text(CONTROLLER_CONFIG.format(strategy="largest"))
 
     valid = venv.monerosim("validate", config.name, cwd=tmp_path)
     assert valid.returncode == 0, valid.stderr
     [controller] = [row for row in valid.stdout.splitlines() if "block-controller" in row]
-    assert controller.endswith("miner=lowest_id")
+    assert controller.endswith("miner=largest")
 
     listing = venv.monerosim("plugins", cwd=tmp_path)
     assert listing.returncode == 0
-    [row] = [r for r in listing.stdout.splitlines() if r.startswith("lowest_id ")]
+    [row] = [r for r in listing.stdout.splitlines() if r.startswith("largest ")]
     assert row.split() == [
-        "lowest_id",
-        "monerosim-strategy-lowest-id",
-        "1.2.3",
+        "largest",
+        "monerosim-strategy-largest",
+        "0.1.0",
         "monerosim_select_miner",
     ]
 
-    # The name reaches the installed hook: it always picks miner-01, the smallest share.
+    # The name reaches the installed hook: it always picks miner-02, the largest share.
     picks = run(
         [venv.python, "-c", CONTROLLER_PICKS, config.name], timeout=RUN_TIMEOUT, cwd=tmp_path
     )
-    assert succeeded(picks).stdout.split() == ["miner-01"]
+    assert succeeded(picks).stdout.split() == ["miner-02"]
+
+
+def test_the_readme_shows_the_example_plugin_as_it_is() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for path in (
+        README_EXAMPLE / "pyproject.toml",
+        README_EXAMPLE / "src" / "monerosim_strategy_largest" / "__init__.py",
+        README_EXAMPLE / "tests" / "test_largest.py",
+    ):
+        assert path.read_text().strip() in readme, f"README.md does not show {path} as it is"
 
 
 def test_a_broken_third_party_plugin_only_fails_configs_that_select_it(

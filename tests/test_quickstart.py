@@ -13,6 +13,14 @@ from pathlib import Path
 import pytest
 from engine_helpers import finish, processes_of_run, records, start_run
 
+from monerosim_core.records.layout import (
+    BLOCKS_FILE,
+    CONFIRMATIONS_FILE,
+    NODE_STATUS_FILE,
+    SYNC_EVENTS_FILE,
+    TRANSFERS_FILE,
+)
+
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
 
 QUICKSTART = Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml"
@@ -28,18 +36,19 @@ def quickstart_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def confirmed(run_dir: Path, kind: str, sender: str, recipient: str) -> list[dict[str, object]]:
+    in_blocks = {c["tx_hash"] for c in records(run_dir, CONFIRMATIONS_FILE)}
     return [
         t
-        for t in records(run_dir, "transactions.json")
+        for t in records(run_dir, TRANSFERS_FILE)
         if t["kind"] == kind
         and str(t["sender"]).startswith(sender)
         and str(t["recipient"]).startswith(recipient)
-        and t["confirmed_height"] is not None
+        and t["tx_hash"] in in_blocks
     ]
 
 
 def test_blocks_every_interval_after_the_bootstrap(quickstart_run: Path) -> None:
-    blocks = records(quickstart_run, "blocks_found.json")
+    blocks = records(quickstart_run, BLOCKS_FILE)
     assert sum(b["bootstrap"] for b in blocks) == 100
     assert sum(not b["bootstrap"] for b in blocks) == 59  # 120 s blocks in 2 h, t < 7200
     summary = json.loads((quickstart_run / "report" / "summary.json").read_text())
@@ -50,7 +59,7 @@ def test_miners_pay_users_and_users_pay_each_other_on_chain(quickstart_run: Path
     assert confirmed(quickstart_run, "distribution", "miner-", "user-")
     assert confirmed(quickstart_run, "user", "user-", "user-")
     assert confirmed(quickstart_run, "user", "miner-05", "")  # the solo miner transacts
-    for t in records(quickstart_run, "transactions.json"):
+    for t in records(quickstart_run, TRANSFERS_FILE):
         assert t["sender"] != t["recipient"]
 
 
@@ -67,16 +76,18 @@ def test_every_wallet_balance_matches_the_records(quickstart_run: Path) -> None:
 
 
 def test_monitor_and_sync_check_watched_the_network(quickstart_run: Path) -> None:
-    samples = records(quickstart_run, "node_status.json")
+    samples = records(quickstart_run, NODE_STATUS_FILE)
     assert len(samples) >= 100  # every 60 simulated s over 2 h
     nodes = {f"miner-0{i}" for i in range(1, 6)} | {"user-01", "user-02", "user-03"}
     nodes.add("distributor-01")
     assert set(samples[-1]["nodes"]) == nodes
-    assert all("height" in n and n["peers"] >= 1 for n in samples[-1]["nodes"].values())
-    assert all("balance" in w for w in samples[-1]["wallets"].values())
+    assert all(n["height"] is not None and n["peers"] >= 1 for n in samples[-1]["nodes"].values())
+    assert all(w["balance"] is not None for w in samples[-1]["wallets"].values())
     heights = [
-        s["nodes"]["miner-01"]["height"] for s in samples if "height" in s["nodes"]["miner-01"]
+        s["nodes"]["miner-01"]["height"]
+        for s in samples
+        if s["nodes"]["miner-01"]["height"] is not None
     ]
     assert heights == sorted(heights) and heights[-1] > heights[0]
-    events = records(quickstart_run, "sync_events.json")
+    events = records(quickstart_run, SYNC_EVENTS_FILE)
     assert not [e for e in events if e["detail"].startswith("fork")]

@@ -11,8 +11,24 @@ from typing import Any
 
 import pytest
 
-from monerosim_core.registry import Agent, Registry, build_miners, write_registry
-from monerosim_core.report import Report, ReportError, build_report, write_report
+from monerosim_core.records.layout import (
+    BLOCKS_FILE,
+    CONFIRMATIONS_FILE,
+    FINAL_STATE_FILE,
+    NODE_STATUS_FILE,
+    SYNC_EVENTS_FILE,
+    TRANSFERS_FILE,
+)
+from monerosim_core.records.registry import Agent, Registry, build_miners, write_registry
+from monerosim_core.report import (
+    Report,
+    ReportError,
+    build_report,
+    render_markdown,
+    render_terminal,
+    report_json,
+    write_report,
+)
 from monerosim_core.report.plots import ALL_PNGS
 from monerosim_core.report.xmr import format_xmr
 
@@ -57,17 +73,33 @@ def make_run(
         "solo_miner_threshold": 2.0,
     }
     (run_dir / "run.json").write_text(json.dumps(run))
-    files = {
-        "blocks_found.json": blocks,
-        "transactions.json": transactions,
-        "node_status.json": node_status,
-        "sync_events.json": sync_events,
-        "final_state.json": final_state,
+    confirmations = None
+    if transactions is not None:
+        confirmations = [
+            {"tx_hash": t["tx_hash"], "height": t["confirmed_height"], "wall_time": 1.7e9}
+            for t in transactions
+            if t.get("confirmed_height") is not None
+        ]
+        transactions = [
+            {k: v for k, v in t.items() if k != "confirmed_height"} for t in transactions
+        ]
+    journals = {
+        BLOCKS_FILE: blocks,
+        TRANSFERS_FILE: transactions,
+        CONFIRMATIONS_FILE: confirmations,
+        NODE_STATUS_FILE: node_status,
+        SYNC_EVENTS_FILE: sync_events,
     }
-    for name, content in files.items():
+    for name, content in journals.items():
         if content is not None:
-            text = content if isinstance(content, str) else json.dumps(content)
+            text = (
+                content
+                if isinstance(content, str)
+                else "".join(json.dumps(record) + "\n" for record in content)
+            )
             (shared / name).write_text(text)
+    if final_state is not None:
+        (shared / FINAL_STATE_FILE).write_text(json.dumps(final_state))
     return run_dir
 
 
@@ -135,10 +167,11 @@ def tx(
     sim_time: float = 1000.0,
 ) -> dict[str, Any]:
     sent = outcome == "sent"
+    _tx_counter[0] += 1
     return {
         "agent": "distributor" if kind == "distribution" else sender,
         "kind": kind,
-        "tx_hash": "ab" * 32 if sent else None,
+        "tx_hash": f"{_tx_counter[0]:064x}" if sent else None,
         "sender": sender,
         "recipient": recipient,
         "amount": amount,
@@ -151,9 +184,11 @@ def tx(
         "sim_time": sim_time,
         "wall_time": 1_700_000_100.0,
         "sent_height": sent_height if sent else None,
-        "confirmed_height": confirmed_height,
-        "confirmed_sim_time": None if confirmed_height is None else sim_time + 60.0,
+        "confirmed_height": confirmed_height,  # make_run turns it into a confirmation
     }
+
+
+_tx_counter = [0]
 
 
 def wallets(balances: Mapping[str, int], **errors: str) -> dict[str, Any]:
@@ -248,7 +283,7 @@ def test_reselected_winners_are_counted_and_listed(tmp_path: Path) -> None:
     assert (reselection.height, reselection.winner) == (11, "m1")
     assert reselection.reselected_from == ("m2", "m3")
     assert any("reselected" in f for f in report.findings)
-    assert "| 11 | m1 | m2, m3 |" in report.to_markdown()
+    assert "| 11 | m1 | m2, m3 |" in render_markdown(report)
 
 
 def test_winner_outside_miners_json_is_reported_not_tested(tmp_path: Path) -> None:
@@ -334,7 +369,7 @@ def test_a_wallet_off_by_one_atomic_unit_is_flagged(tmp_path: Path) -> None:
     assert (m2.expected, m2.balance, m2.difference) == (REWARD, REWARD - 1, -1)
     assert report.wallets.count("match") == 4
     assert any(f.startswith("Wallet m2") and "-0.000000000001" in f for f in report.findings)
-    assert "| m2 | yes | 1 | 0.600000000000 |" in report.to_markdown()
+    assert "| m2 | yes | 1 | 0.600000000000 |" in render_markdown(report)
 
 
 def test_unreadable_wallet_is_unknown_not_a_mismatch(tmp_path: Path) -> None:
@@ -381,7 +416,8 @@ def test_transfer_counts_causes_and_confirmation_delays(tmp_path: Path) -> None:
         tx("u1", "u1", 5, outcome="failed", cause=None),
     ]
 
-    t = build_report(make_run(tmp_path, [], transactions=transactions)).transfers
+    confirming = [block(h, "m1", sim_time=1060.0) for h in (11, 14, 15)]
+    t = build_report(make_run(tmp_path, confirming, transactions=transactions)).transfers
 
     assert t is not None
     totals = t.totals
@@ -421,8 +457,9 @@ def test_out_of_sync_and_unreachable_nodes_are_detected(tmp_path: Path) -> None:
         "wallets": {},
     }
     events: list[dict[str, Any]] = [
-        {"start_sim_time": 100.0, "end_sim_time": 160.0, "heights": {"m1": 5, "u2": 4}},
-        {"start_sim_time": 900.0, "end_sim_time": None, "heights": {"m1": 10, "u2": 9}},
+        {"agent": "sync", "change": "diverged", "sim_time": 100.0, "heights": {"m1": 5, "u2": 4}},
+        {"agent": "sync", "change": "agreed", "sim_time": 160.0, "heights": {"m1": 6, "u2": 6}},
+        {"agent": "sync", "change": "diverged", "sim_time": 900.0, "heights": {"m1": 10, "u2": 9}},
     ]
 
     report = build_report(make_run(tmp_path, [], final_state=final, sync_events=events))
@@ -437,7 +474,7 @@ def test_out_of_sync_and_unreachable_nodes_are_detected(tmp_path: Path) -> None:
     assert (report.sync.unresolved, report.sync.diverged_seconds) == (1, 60.0)
     assert any("majority tip" in f and "u2" in f for f in report.findings)
     assert any("still open" in f for f in report.findings)
-    assert "| u2 | 9 | `bbbbbbbbbbbb` | **no** |" in report.to_markdown()
+    assert "| u2 | 9 | `bbbbbbbbbbbb` | **no** |" in render_markdown(report)
 
 
 # ---------------------------------------------------------------- written report
@@ -485,13 +522,13 @@ def test_write_report_writes_markdown_and_json_with_the_same_figures(tmp_path: P
     ):
         assert heading in md
     doc = json.loads((run_dir / "report" / "summary.json").read_text())
-    assert doc == json.loads(json.dumps(report.to_json()))
-    assert doc["schema"] == 1
+    assert doc == json.loads(json.dumps(report_json(report)))
+    assert doc["schema"] == 2
     assert doc["blocks"]["counted"] == 10
     assert [s["observed"] for s in doc["blocks"]["shares"]] == [5, 3, 2]
     assert doc["transfers"]["totals"]["confirmed"] == 1
     assert doc["chain"]["in_sync"] == 5
-    text = report.to_text()
+    text = render_terminal(report)
     assert "10 mined + 1 bootstrap" in text
     assert str(run_dir / "report" / "summary.md") in text
 
@@ -536,18 +573,18 @@ def test_missing_optional_files_read_as_not_recorded(tmp_path: Path) -> None:
 
     assert (report.transfers, report.chain, report.sync, report.monitor) == (None,) * 4
     assert {w.status for w in report.wallets.wallets} == {"unknown"}
-    md = report.to_markdown()
-    for name in ("transactions.json", "final_state.json", "sync_events.json", "node_status.json"):
+    md = render_markdown(report)
+    for name in (TRANSFERS_FILE, FINAL_STATE_FILE, SYNC_EVENTS_FILE, NODE_STATUS_FILE):
         assert f"{name} not recorded" in md
     assert "no end record" in report.findings[0]
-    assert "transfers: not recorded" in report.to_text()
+    assert "transfers: not recorded" in render_terminal(report)
     if report.plots is not None and report.plots.unavailable is None:
-        assert "node_heights.png: node_status.json not recorded" in report.plots.skipped
+        assert f"node_heights.png: {NODE_STATUS_FILE} not recorded" in report.plots.skipped
 
 
 def test_absent_blocks_file_is_a_run_without_blocks(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [])
-    (run_dir / "shared" / "blocks_found.json").unlink()
+    (run_dir / "shared" / BLOCKS_FILE).unlink()
 
     report = build_report(run_dir)
 
@@ -556,49 +593,57 @@ def test_absent_blocks_file_is_a_run_without_blocks(tmp_path: Path) -> None:
     assert report.intervals.count == 0
 
 
-# ---------------------------------------------------------------- unreadable run directories
+# ---------------------------------------------------------------- unreadable records
+
+
+def _lines(*records: object) -> str:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("bad_line", "reason"),
     [
-        ("[{", "blocks_found.json: not valid JSON"),
-        ('{"height": 1}', "blocks_found.json: expected a JSON list of records, found an object"),
-        (
-            json.dumps([block(1, "m1"), {**block(2, "m1"), "winner": 5}]),
-            "blocks_found.json: entry 1: field 'winner': expected a string, found the number 5",
-        ),
-        (
-            json.dumps([{k: v for k, v in block(1, "m1").items() if k != "reward"}]),
-            "blocks_found.json: entry 0: field 'reward': expected an integer, found nothing",
-        ),
-        (
-            json.dumps([{**block(1, "m1"), "reward": 0.6}]),
-            "field 'reward': expected an integer, found the number 0.6",
-        ),
+        ("[{", "not valid JSON"),
+        ('{"height": 1}', "field 'hash' is missing"),
+        (json.dumps({**block(2, "m1"), "winner": 5}), "field 'winner': expected a string"),
+        (json.dumps({**block(2, "m1"), "reward": 0.6}), "field 'reward': expected an integer"),
+        (json.dumps({**block(2, "m1"), "sim_time": None}), "field 'sim_time': expected a number"),
     ],
 )
-def test_malformed_blocks_file_is_a_clear_error(tmp_path: Path, content: str, message: str) -> None:
-    run_dir = make_run(tmp_path, content)
+def test_a_malformed_block_record_is_skipped_and_reported(
+    tmp_path: Path, bad_line: str, reason: str
+) -> None:
+    run_dir = make_run(tmp_path, _lines(block(1, "m1"), bad_line, block(3, "m2")))
 
-    with pytest.raises(ReportError, match=message.replace("(", r"\(")) as caught:
-        build_report(run_dir)
+    report = build_report(run_dir)
 
-    assert str(run_dir / "shared" / "blocks_found.json") in str(caught.value)
+    assert report.blocks.total == 2  # the other records still count
+    [finding] = [f for f in report.findings if f.startswith("Unreadable record")]
+    assert f"{BLOCKS_FILE} line 2" in finding
+    assert reason in finding
 
 
-def test_malformed_optional_file_names_the_file(tmp_path: Path) -> None:
+def test_non_finite_sim_times_are_refused(tmp_path: Path) -> None:
+    bad = json.dumps(block(2, "m1")).replace('"sim_time": 240.0', '"sim_time": NaN')
+    report = build_report(make_run(tmp_path, _lines(block(1, "m1"), bad)))
+    assert report.blocks.total == 1
+    assert any("line 2" in f and "NaN" in f for f in report.findings)
+
+
+def test_malformed_final_state_names_the_file(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [], final_state={"nodes": {"m1": {"height": "ten"}}})
 
-    with pytest.raises(ReportError, match=r"final_state.json: nodes.m1: field 'height'"):
+    with pytest.raises(ReportError, match=r"final_state.json: field 'nodes'.m1: field 'height'"):
         build_report(run_dir)
 
 
-def test_bad_transfer_outcome_is_refused(tmp_path: Path) -> None:
+def test_a_bad_transfer_outcome_is_skipped_and_reported(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path, [], transactions=[{**tx("m1", "u1", 5), "outcome": "lost"}])
 
-    with pytest.raises(ReportError, match=r"transactions.json: entry 0: field 'outcome'"):
-        build_report(run_dir)
+    report = build_report(run_dir)
+
+    assert report.transfers is not None and report.transfers.totals.records == 0
+    assert any(f"{TRANSFERS_FILE} line 1" in f and "outcome" in f for f in report.findings)
 
 
 def test_not_a_run_directory(tmp_path: Path) -> None:

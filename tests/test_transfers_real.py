@@ -21,17 +21,12 @@ from monerosim_core.agents.distributor import MinerDistributor
 from monerosim_core.agents.launch import behaviour_for
 from monerosim_core.agents.regular_user import RegularUser
 from monerosim_core.agents.runtime import AgentRuntime
-from monerosim_core.agents.transfers import (
-    BACKOFF_BASE,
-    TransferSender,
-    confirm_pending,
-    to_atomic,
-)
-from monerosim_core.daemons import ProcessSupervisor
-from monerosim_core.engine.local import prepare_run
+from monerosim_core.agents.transfers import BACKOFF_BASE, TransferSender, to_atomic
 from monerosim_core.engine.network import Network, start_network
-from monerosim_core.rundir import RunDir
-from monerosim_core.state_files import TRANSACTIONS_FILE, read_records
+from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID
+from monerosim_core.planning.prepare import prepare_run
+from monerosim_core.processes.supervisor import ProcessSupervisor
+from monerosim_core.records.layout import RunDir
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
 
@@ -97,7 +92,7 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     scenario = plan.scenario
     with ProcessSupervisor(run.root) as supervisor:
         network, plan = start_network(plan, run, supervisor)
-        rt = AgentRuntime.open("block-controller", run.root)
+        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root)
         assert scenario.block_controller is not None
         controller = BlockController.create(rt, scenario.block_controller)
         controller.bootstrap()
@@ -127,26 +122,27 @@ def test_distributor_pays_round_robin_never_itself_and_confirms(net: Net) -> Non
     sent = []
     for _ in range(6):
         record = distributor.distribute(to_atomic(1.5))
-        assert record is not None and record["outcome"] == "sent", record
+        assert record is not None and record.sent, record
         sent.append(record)
         net.mine(1)  # a new block each time: change unlocks, transfers confirm
     everyone = sorted(a.id for a in rt.discovery.get_wallet_agents())
     for previous, record in itertools.pairwise(sent):
-        assert record["sender"] != record["recipient"]
+        assert record.sender != record.recipient
         # round_robin: the next id after the previous recipient, skipping the sender
-        order = everyone[everyone.index(previous["recipient"]) + 1 :] + everyone
-        expected = next(a for a in order if a != record["sender"])
-        assert record["recipient"] == expected
+        order = everyone[everyone.index(previous.recipient) + 1 :] + everyone
+        expected = next(a for a in order if a != record.sender)
+        assert record.recipient == expected
     net.mine(3)
-    confirm_pending(rt.run.shared, rt.daemon(rt.discovery.get_agent("distributor-01")), rt.agent_id)
-    records = [
-        r for r in read_records(rt.run.shared / TRANSACTIONS_FILE) if r["kind"] == "distribution"
-    ]
-    assert all(r["confirmed_height"] is not None for r in records)
+    distributor.sender.confirm(rt.discovery.get_agent("distributor-01"))
+    assert distributor.sender.unconfirmed == set()
+    records = [r for r in rt.run.transfers if r.kind == "distribution"]
+    confirmed = {c.tx_hash: c.height for c in rt.run.confirmations}
+    assert records == sent
+    assert all(r.tx_hash in confirmed for r in records)
     # Recipients that are not miners got exactly what was sent to them.
     for agent_id in ("user-01", "distributor-01"):
-        received = sum(r["amount"] for r in records if r["recipient"] == agent_id)
-        paid = sum(r["amount"] + r["fee"] for r in records if r["sender"] == agent_id)
+        received = sum(r.amount for r in records if r.recipient == agent_id)
+        paid = sum(r.amount + (r.fee or 0) for r in records if r.sender == agent_id)
         assert net.balance(agent_id) - before[agent_id] == received - paid, agent_id
     rt.close()
 
@@ -159,8 +155,8 @@ def test_a_solo_miner_transacts_like_a_user(net: Net) -> None:
     assert isinstance(behaviour, RegularUser)
     record = behaviour.take_turn(rt.discovery.get_agent("miner-03"), to_atomic(0.5))
     assert record is not None, "the solo miner skipped its turn"
-    assert record["outcome"] == "sent" and record["sender"] == "miner-03"
-    assert record["recipient"] != "miner-03"
+    assert record.sent and record.sender == "miner-03"
+    assert record.recipient != "miner-03"
     rt.close()
 
 
@@ -175,12 +171,13 @@ def test_a_failing_wallet_is_retried_with_backoff_and_recorded(net: Net) -> None
     started = time.monotonic()
     record = transfers.send(sender, recipient, to_atomic(0.3))
     elapsed = time.monotonic() - started
-    assert record["outcome"] == "failed"
-    assert record["cause"] == "connection"
-    assert record["attempts"] == 3  # the first try and two retries
-    assert "127.0.0.1" in record["error"] and "transfer" in record["error"]
+    assert record.outcome == "failed"
+    assert record.cause == "connection"
+    assert record.attempts == 3  # the first try and two retries
+    assert record.error is not None
+    assert "127.0.0.1" in record.error and "transfer" in record.error
     assert elapsed >= BACKOFF_BASE * (1 + 2)  # waited 0.5 s, then 1 s
-    stored = read_records(rt.run.shared / TRANSACTIONS_FILE)[-1]
+    stored = rt.run.transfers.read().records[-1]
     assert stored == record
     rt.close()
 
@@ -190,7 +187,7 @@ def test_an_unaffordable_amount_is_not_retried(net: Net) -> None:
     me = rt.discovery.get_agent("user-01")
     other = rt.discovery.get_agent("miner-01")
     record = TransferSender(rt, "user", priority=1, max_retries=3).send(me, other, to_atomic(10**6))
-    assert record["outcome"] == "failed"
-    assert record["attempts"] == 1
-    assert record["cause"] in ("not_enough_money", "not_enough_unlocked")
+    assert record.outcome == "failed"
+    assert record.attempts == 1
+    assert record.cause in ("not_enough_money", "not_enough_unlocked")
     rt.close()

@@ -1,7 +1,21 @@
-"""monerosim: simulate a Monero proof-of-work network with real regtest daemons."""
+"""monerosim: simulate a Monero proof-of-work network with real regtest daemons.
+
+This module is the plugin API: everything a strategy plugin needs. ::
+
+    from monerosim_core import Miner, SelectionContext, hookimpl
+
+    @hookimpl
+    def monerosim_select_miner(candidates, rng, context):
+        return max(candidates, key=lambda m: m.hashrate)
+
+The hook specifications, with every parameter documented, are in
+:mod:`monerosim_core.plugins.hookspecs`; :mod:`monerosim_core.testing` has a stub
+context, miner and agent factories and a loader for testing a strategy by name.
+"""
 
 from __future__ import annotations
 
-from monerosim_core.hookspecs import SelectionError, hookimpl
+from monerosim_core.plugins.hookspecs import SelectionContext, SelectionError, hookimpl
+from monerosim_core.records.registry import Agent, Miner, Registry
 
-__all__ = ["SelectionError", "hookimpl"]
+__all__ = ["Agent", "Miner", "Registry", "SelectionContext", "SelectionError", "hookimpl"]

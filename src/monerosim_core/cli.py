@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from monerosim_core import commands
 from monerosim_core.config import ConfigError
+from monerosim_core.exit_codes import ExitCode
+from monerosim_core.timeouts import FACTOR_ENV, read_factor
 
-EXIT_ERROR = 1
-EXIT_CONFIG = 2
-EXIT_INTERRUPTED = 130
+
+def _timeout_factor(text: str) -> float:
+    try:
+        return read_factor(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}") from None
 
 
 def _speed(text: str) -> float:
@@ -34,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="monerosim",
         description="Simulate a Monero proof-of-work network with real regtest daemons.",
+    )
+    parser.add_argument(
+        "--timeout-factor",
+        type=_timeout_factor,
+        metavar="F",
+        help=f"multiply every wall-clock timeout by F (a slow machine); also {FACTOR_ENV}",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -69,17 +81,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.timeout_factor is not None:
+        # Through the environment, so every process the run starts inherits it.
+        os.environ[FACTOR_ENV] = repr(args.timeout_factor)
     try:
         return commands.dispatch(args)
     except ConfigError as exc:
         print(f"monerosim: configuration error:\n{exc}", file=sys.stderr)
-        return EXIT_CONFIG
+        return ExitCode.CONFIG
     except commands.EXPECTED_ERRORS as exc:
         print(f"monerosim: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+        return ExitCode.FAILED
     except KeyboardInterrupt:
         print("monerosim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

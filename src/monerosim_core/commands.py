@@ -3,24 +3,36 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
+from monerosim_core.agents.launch import run_agent
 from monerosim_core.agents.runtime import AgentSetupError
-from monerosim_core.config import ConfigError, load_scenario
-from monerosim_core.discovery import AgentDiscoveryError
-from monerosim_core.hookspecs import SelectionError
-from monerosim_core.plan import Plan, make_plan
-from monerosim_core.plugins import MINER_HOOK, RECIPIENT_HOOK, Plugins, get_plugin_manager
-from monerosim_core.registry import RegistryFormatError, write_registry
-from monerosim_core.report.errors import ReportError
-from monerosim_core.rpc_errors import RpcError
-from monerosim_core.rundir import RunDirError
-from monerosim_core.scenario import BlockControllerSpec, Scenario, ScriptAgentSpec, UserAgentSpec
-from monerosim_core.strategy_choice import check_strategies, strategies_of
+from monerosim_core.config import ConfigError
+from monerosim_core.config.model import (
+    BlockControllerSpec,
+    Scenario,
+    ScriptAgentSpec,
+    UserAgentSpec,
+)
+from monerosim_core.engine.local import run_local
+from monerosim_core.planning.plan import Plan
+from monerosim_core.planning.prepare import validated_plan
+from monerosim_core.planning.strategies import strategies_of
+from monerosim_core.plugins.discovery import AgentDiscoveryError
+from monerosim_core.plugins.hookspecs import SelectionError
+from monerosim_core.plugins.host import MINER_HOOK, RECIPIENT_HOOK, get_plugin_manager
+from monerosim_core.records.files import RecordFileError
+from monerosim_core.records.layout import (
+    AGENT_REGISTRY_FILE,
+    MINER_REGISTRY_FILE,
+    RunDir,
+    RunDirError,
+)
+from monerosim_core.records.registry import RegistryFormatError, write_registry
+from monerosim_core.report import ReportError, render_terminal, write_report
+from monerosim_core.rpc import RpcError
+from monerosim_core.timeouts import TimeoutFactorError
 
 # Failures a user can cause or meet; anything else is a bug and keeps its traceback.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
@@ -28,43 +40,21 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     RunDirError,
     AgentDiscoveryError,
     RegistryFormatError,
+    RecordFileError,
     SelectionError,
     RpcError,
     ReportError,
+    TimeoutFactorError,
     FileExistsError,
     FileNotFoundError,
     NotADirectoryError,
     PermissionError,
 )
 
-# ``monerosim registry`` has no engine to ask for ports: it numbers them from here.
-REGISTRY_BASE_PORT = 38080
-
 
 def dispatch(args: argparse.Namespace) -> int:
     handler = _HANDLERS[args.command]
     return handler(args)
-
-
-def validated_plan(config: Path, plugins: Plugins) -> Plan:
-    """Load a config, plan it on fixed ports, and check every strategy it names."""
-    return checked_plan(load_scenario(config), plugins, itertools.count(REGISTRY_BASE_PORT))
-
-
-def checked_plan(scenario: Scenario, plugins: Plugins, ports: Iterator[int]) -> Plan:
-    """Plan ``scenario`` on ``ports`` and check every strategy it names is usable."""
-    plan = make_plan(scenario, ports)
-    check_strategies(scenario, _solo_indexes(plan), plugins)
-    return plan
-
-
-def _solo_indexes(plan: Plan) -> set[int]:
-    solo = {m.agent_id for m in plan.registry().miners if m.is_solo_miner}
-    return {
-        p.spec.index
-        for p in plan.agents
-        if p.agent.id in solo and isinstance(p.spec, UserAgentSpec)
-    }
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -128,22 +118,26 @@ def _plugins(_args: argparse.Namespace) -> int:
     for info in sorted(plugins.infos.values(), key=lambda i: i.name):
         hooks = ", ".join(info.hooks) if info.loaded else f"FAILED TO LOAD: {info.error}"
         print(f"{info.name:<14} {info.distribution:<34} {info.version:<9} {hooks}")
+    for info in sorted(plugins.infos.values(), key=lambda i: i.name):
+        if info.warning is not None:
+            print(
+                f"monerosim: warning: plugin {info.name!r} ({info.distribution}) {info.warning}",
+                file=sys.stderr,
+            )
     return 0
 
 
 def _registry(args: argparse.Namespace) -> int:
     plan = validated_plan(args.config, get_plugin_manager())
-    shared = args.run_dir / "shared"
+    shared = RunDir(args.run_dir).shared
     shared.mkdir(parents=True, exist_ok=True)
     os.chmod(shared, 0o700)  # private even when it existed or the umask is strict
     write_registry(shared, plan.registry())
-    print(f"wrote {shared / 'agent_registry.json'} and {shared / 'miners.json'}")
+    print(f"wrote {shared / AGENT_REGISTRY_FILE} and {shared / MINER_REGISTRY_FILE}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from monerosim_core.engine.local import run_local
-
     return run_local(
         args.config,
         run_dir=args.run_dir,
@@ -154,16 +148,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _agent(args: argparse.Namespace) -> int:
-    from monerosim_core.agents.launch import run_agent
-
     return run_agent(args.agent_id, args.run_dir)
 
 
 def _report(args: argparse.Namespace) -> int:
-    from monerosim_core.report import write_report
-
     report = write_report(args.run_dir)
-    print(report.to_text())
+    print(render_terminal(report))
     return 0
 
 

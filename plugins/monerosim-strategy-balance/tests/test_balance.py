@@ -4,43 +4,18 @@ from __future__ import annotations
 
 import importlib.metadata
 import random
-from typing import Any
 
 import monerosim_strategy_balance as balance
-import pluggy
 import pytest
 
-from monerosim_core import SelectionError, hookspecs
-from monerosim_core.registry import Miner
+from monerosim_core import Miner, SelectionError
+from monerosim_core.testing import StubContext, load_strategy, make_miners
 
 XMR = 10**12  # atomic units
 
 
-class StubContext:
-    """The documented SelectionContext protocol, with balances fixed by the test."""
-
-    def __init__(self, balances: dict[str, int | None]) -> None:
-        self.state: dict[str, Any] = {}
-        self.balances = balances
-        self.reads: list[str] = []
-
-    def unlocked_balance(self, agent_id: str) -> int | None:
-        self.reads.append(agent_id)
-        return self.balances.get(agent_id)
-
-
 def miners(*ids: str) -> list[Miner]:
-    return [
-        Miner(
-            agent_id=agent_id,
-            ip_addr="127.0.0.1",
-            wallet_address=None,
-            hashrate=10.0,
-            weight=1 / len(ids),
-            is_solo_miner=False,
-        )
-        for agent_id in ids
-    ]
+    return list(make_miners([10.0] * len(ids), ids=ids))
 
 
 def select(candidates: list[Miner], balances: dict[str, int | None], seed: int = 0) -> Miner:
@@ -96,21 +71,13 @@ def test_no_unlocked_funds_is_an_error() -> None:
     assert "unreadable: 'gone'" in str(excinfo.value)
 
 
-def test_works_through_a_plugin_manager() -> None:
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    pm.register(balance, name="balance")
-    pm.check_pending()
-    candidates = miners("a", "b")
-    chosen = pm.hook.monerosim_select_miner(
-        candidates=candidates, rng=random.Random(0), context=StubContext({"a": 1, "b": 0})
-    )
-    assert chosen is candidates[0]
-
-
-def test_entry_point_is_installed() -> None:
+def test_works_by_name_through_the_installed_entry_point() -> None:
     (entry_point,) = [
         ep for ep in importlib.metadata.entry_points(group="monerosim") if ep.name == "balance"
     ]
-    assert entry_point.value == "monerosim_strategy_balance"
     assert entry_point.load() is balance
+    candidates = miners("a", "b")
+    chosen = load_strategy("balance").select_miner(
+        candidates, context=StubContext({"a": 1, "b": 0})
+    )
+    assert chosen is candidates[0]

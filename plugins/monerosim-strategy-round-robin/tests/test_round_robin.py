@@ -5,41 +5,16 @@ from __future__ import annotations
 import importlib.metadata
 import random
 from collections.abc import Sequence
-from typing import Any
 
 import monerosim_strategy_round_robin as round_robin
-import pluggy
 import pytest
 
-from monerosim_core import SelectionError, hookspecs
-from monerosim_core.registry import Agent
+from monerosim_core import Agent, SelectionError
+from monerosim_core.testing import StubContext, load_strategy, make_agents
 
 
-class StubContext:
-    """The documented SelectionContext protocol: per-caller state, no wallets."""
-
-    def __init__(self) -> None:
-        self.state: dict[str, Any] = {}
-        self.balances: dict[str, int | None] = {}
-
-    def unlocked_balance(self, agent_id: str) -> int | None:
-        return self.balances.get(agent_id)
-
-
-def agents(*ids: str) -> list[Agent]:
-    return [
-        Agent(
-            id=agent_id,
-            ip_addr="127.0.0.1",
-            daemon_rpc_port=18081,
-            wallet_rpc_port=18082,
-            wallet_address=None,
-            is_miner=False,
-            hashrate=0.0,
-            user_script=None,
-        )
-        for agent_id in ids
-    ]
+def agents(*ids: str) -> tuple[Agent, ...]:
+    return make_agents(ids)
 
 
 def pick(sender_id: str, candidates: Sequence[Agent], context: StubContext) -> str:
@@ -98,21 +73,11 @@ def test_only_the_sender_is_an_error() -> None:
         pick("a", agents("a"), StubContext())
 
 
-def test_works_through_a_plugin_manager() -> None:
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    pm.register(round_robin, name="round_robin")
-    pm.check_pending()
-    candidates = agents("b", "a")
-    chosen = pm.hook.monerosim_select_recipient(
-        sender_id="a", candidates=candidates, rng=random.Random(0), context=StubContext()
-    )
-    assert chosen is candidates[0]
-
-
-def test_entry_point_is_installed() -> None:
+def test_works_by_name_through_the_installed_entry_point() -> None:
     (entry_point,) = [
         ep for ep in importlib.metadata.entry_points(group="monerosim") if ep.name == "round_robin"
     ]
-    assert entry_point.value == "monerosim_strategy_round_robin"
     assert entry_point.load() is round_robin
+    candidates = agents("b", "a")
+    chosen = load_strategy("round_robin").select_recipient("a", candidates)
+    assert chosen is candidates[0]

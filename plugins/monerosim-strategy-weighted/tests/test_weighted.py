@@ -9,26 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import monerosim_strategy_weighted as weighted
-import pluggy
 import pytest
 from scipy.stats import chisquare
 
-from monerosim_core import SelectionError, hookspecs
-from monerosim_core.registry import Miner
+from monerosim_core import Miner, SelectionError
+from monerosim_core.testing import StubContext, load_strategy, make_miners
 
 DRAWS = 100_000
 SEED = 12345
-
-
-class StubContext:
-    """The documented SelectionContext protocol with fixed balances (none are needed here)."""
-
-    def __init__(self, balances: dict[str, int | None] | None = None) -> None:
-        self.state: dict[str, Any] = {}
-        self.balances = dict(balances or {})
-
-    def unlocked_balance(self, agent_id: str) -> int | None:
-        return self.balances.get(agent_id)
 
 
 class FixedRandom(random.Random):
@@ -40,21 +28,6 @@ class FixedRandom(random.Random):
 
     def random(self) -> float:
         return self.value
-
-
-def make_miners(hashrates: Sequence[float], prefix: str = "miner") -> tuple[Miner, ...]:
-    total = sum(hashrates)
-    return tuple(
-        Miner(
-            agent_id=f"{prefix}{i:02d}",
-            ip_addr=f"127.0.0.{i + 1}",
-            wallet_address=None,
-            hashrate=h,
-            weight=h / total if total else 0.0,
-            is_solo_miner=False,
-        )
-        for i, h in enumerate(hashrates)
-    )
 
 
 def select(candidates: Sequence[Miner], rng: random.Random, context: StubContext) -> Miner:
@@ -145,7 +118,7 @@ def test_table_is_cached_and_rebuilt_only_when_candidates_change(
 
     # Same ids, one hashrate changed: the old table would be wrong, so rebuilt.
     changed = make_miners([0, 25, 10, 10, 10, 5, 5])
-    assert all(select(changed, rng, context).agent_id != "miner00" for _ in range(500))
+    assert all(select(changed, rng, context).agent_id != "miner-01" for _ in range(500))
     assert len(builds) == 3
 
 
@@ -153,44 +126,33 @@ def test_zero_hashrate_miners_are_never_chosen_at_either_end() -> None:
     miners = make_miners([0, 10, 20, 0])
     context = StubContext()
     # A draw of 0.0 must not land on the leading zero-hashrate miner (a "<=" scan does).
-    assert select(miners, FixedRandom(0.0), context).agent_id == "miner01"
+    assert select(miners, FixedRandom(0.0), context).agent_id == "miner-02"
     # The largest draw random() can return stays with the last positive miner.
-    assert select(miners, FixedRandom(1.0 - 2.0**-53), context).agent_id == "miner02"
+    assert select(miners, FixedRandom(1.0 - 2.0**-53), context).agent_id == "miner-03"
     # Even an out-of-contract 1.0 maps inside the table instead of past its end.
-    assert select(miners, FixedRandom(1.0), context).agent_id == "miner02"
+    assert select(miners, FixedRandom(1.0), context).agent_id == "miner-03"
     counts = draw_counts(miners, SEED, 10_000)
-    assert set(counts) == {"miner01", "miner02"}
+    assert set(counts) == {"miner-02", "miner-03"}
 
 
 def test_zero_total_hashrate_is_an_error() -> None:
     miners = make_miners([0, 0, 0])
     with pytest.raises(SelectionError, match="total hashrate of 0") as excinfo:
         select(miners, random.Random(SEED), StubContext())
-    assert "'miner00'" in str(excinfo.value)
+    assert "'miner-01'" in str(excinfo.value)
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf")])
 def test_invalid_hashrate_is_an_error(bad: float) -> None:
     miners = make_miners([10, 10]) + make_miners([bad], prefix="bad")
-    with pytest.raises(SelectionError, match="'bad00'"):
+    with pytest.raises(SelectionError, match="'bad-01'"):
         select(miners, random.Random(SEED), StubContext())
 
 
-def test_works_through_a_plugin_manager() -> None:
-    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
-    pm.register(weighted, name="weighted")
-    pm.check_pending()  # every hookimpl matches a spec, parameter names included
-    miners = make_miners([1, 0])
-    chosen = pm.hook.monerosim_select_miner(
-        candidates=miners, rng=random.Random(SEED), context=StubContext()
-    )
-    assert chosen is miners[0]
-
-
-def test_entry_point_is_installed() -> None:
+def test_works_by_name_through_the_installed_entry_point() -> None:
     (entry_point,) = [
         ep for ep in importlib.metadata.entry_points(group="monerosim") if ep.name == "weighted"
     ]
-    assert entry_point.value == "monerosim_strategy_weighted"
     assert entry_point.load() is weighted
+    miners = make_miners([1, 0])
+    assert load_strategy("weighted").select_miner(miners, rng=random.Random(SEED)) is miners[0]

@@ -19,22 +19,27 @@ from collections.abc import Iterator
 import attrs
 
 from monerosim_core.agents.block_records import BlockRecorder
-from monerosim_core.agents.runtime import GENERATE_TIMEOUT, AgentRuntime
+from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.transfers import balance_reader
-from monerosim_core.hookspecs import SelectionError
-from monerosim_core.plugins import Selector, StrategyContext
-from monerosim_core.registry import Miner
-from monerosim_core.rpc import DaemonClient, GeneratedBlocks
-from monerosim_core.rpc_errors import RpcError, RpcStatusError, RpcTimeout
-from monerosim_core.scenario import BlockControllerSpec, BlockTimes
-from monerosim_core.strategy_choice import controller_strategy
+from monerosim_core.config.model import BlockControllerSpec, BlockTimes
+from monerosim_core.planning.seeding import RngPurpose
+from monerosim_core.planning.strategies import controller_strategy
+from monerosim_core.plugins.hookspecs import SelectionError
+from monerosim_core.plugins.selection import Selector, StrategyContext
+from monerosim_core.records.registry import Miner
+from monerosim_core.records.schema import BlockRecord
+from monerosim_core.rpc import (
+    ChainTip,
+    DaemonClient,
+    GeneratedBlocks,
+    RpcError,
+    RpcStatusError,
+    RpcTimeout,
+)
+from monerosim_core.timeouts import timeouts
 
 # A failed miner sits out this many blocks before it is tried again.
 SIT_OUT_BLOCKS = 5
-# How long (wall seconds) a winner's node may take to receive the current tip. A node
-# verifying its first block builds its RandomX cache (seconds, longer on a busy
-# machine), so this is generous; a dead node fails at once with a connection error.
-TIP_WAIT = 20.0
 TIP_POLL = 0.005
 # A node answers BUSY while it syncs; it is asked again this often before it counts as failed.
 BUSY_RETRIES = 20
@@ -67,13 +72,6 @@ def block_schedule(spec: BlockControllerSpec, rng: random.Random) -> Iterator[fl
 
 
 @attrs.define
-class ChainTip:
-    height: int  # height of the block at the top (the chain holds height + 1 blocks)
-    hash: str
-    mined_by: str | None = None  # the agent whose node mined it, which surely holds it
-
-
-@attrs.define
 class BlockController:
     rt: AgentRuntime
     spec: BlockControllerSpec
@@ -82,6 +80,7 @@ class BlockController:
     # would replay the bootstrap's winners as the first winners of the run.
     selectors: dict[bool, Selector[Miner]]  # keyed by "is a bootstrap block"
     tip: ChainTip | None = None
+    tip_holder: str | None = None  # the agent whose node mined the tip, which surely holds it
     sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
     wallet_addresses: dict[str, str] = attrs.field(factory=dict)
     recorder: BlockRecorder = attrs.field(init=False)
@@ -90,7 +89,7 @@ class BlockController:
     propagation_wait: float = 0.0
 
     def __attrs_post_init__(self) -> None:
-        self.recorder = BlockRecorder(self.rt.run.shared)
+        self.recorder = BlockRecorder(self.rt.run.blocks)
 
     @classmethod
     def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
@@ -99,7 +98,10 @@ class BlockController:
             bootstrap: rt.plugins.miner_selector(
                 ref, rt.rng(purpose), StrategyContext(balance_reader(rt))
             )
-            for bootstrap, purpose in ((True, "bootstrap-selection"), (False, "miner-selection"))
+            for bootstrap, purpose in (
+                (True, RngPurpose.BOOTSTRAP_SELECTION),
+                (False, RngPurpose.MINER_SELECTION),
+            )
         }
         return cls(rt, spec, selectors)
 
@@ -116,7 +118,7 @@ class BlockController:
 
     def _run(self) -> None:
         self.bootstrap()
-        for block_time in block_schedule(self.spec, self.rt.rng("block-times")):
+        for block_time in block_schedule(self.spec, self.rt.rng(RngPurpose.BLOCK_TIMES)):
             if block_time >= self.rt.stop_time or not self.rt.sleep_until(block_time):
                 return
             self.mine_block(bootstrap=False)
@@ -142,7 +144,7 @@ class BlockController:
             self.tip = self._read_tip()
         return self.tip
 
-    def mine_block(self, *, bootstrap: bool) -> dict[str, object] | None:
+    def mine_block(self, *, bootstrap: bool) -> BlockRecord | None:
         """Choose a winner and have it mine one block; the record, or None if nobody could."""
         self._age_sit_outs()
         miners = self.rt.discovery.get_miner_agents()
@@ -172,33 +174,33 @@ class BlockController:
         self.rt.log.error(
             "no reachable miner for this block (failed: %s)", ", ".join(failed) or "none"
         )
-        self.tip = None  # re-read the tip from a node next time
+        self.tip, self.tip_holder = None, None  # re-read the tip from a node next time
         return None
 
-    def _mine_on(self, winner: Miner, *, bootstrap: bool, failed: list[str]) -> dict[str, object]:
+    def _mine_on(self, winner: Miner, *, bootstrap: bool, failed: list[str]) -> BlockRecord:
         agent = self.rt.discovery.get_agent(winner.agent_id)
         node = self.rt.daemon(agent)
         tip = self.current_tip()
-        if tip.mined_by != winner.agent_id:
+        if self.tip_holder != winner.agent_id:
             waited = time.monotonic()
             self._wait_for_tip(winner.agent_id, tip)
             self.propagation_wait += time.monotonic() - waited
         address = self._wallet_address(winner)
         result = self._generate(node, address, tip)
         block_hash = result.hashes[0]
-        self.tip = ChainTip(result.height, block_hash, winner.agent_id)
-        record: dict[str, object] = {
-            "height": result.height,
-            "hash": block_hash,
-            "winner": winner.agent_id,
-            "wallet_address": address,
+        self.tip, self.tip_holder = ChainTip(result.height, block_hash), winner.agent_id
+        record = BlockRecord(
+            height=result.height,
+            hash=block_hash,
+            winner=winner.agent_id,
+            wallet_address=address,
             # Bootstrap blocks come before simulated time starts.
-            "sim_time": 0.0 if bootstrap else round(self.rt.clock.now(), 3),
-            "wall_time": time.time(),
-            "bootstrap": bootstrap,
-            "reselected_from": list(failed),
-            "node": f"{agent.ip_addr}:{agent.daemon_rpc_port}",
-        }
+            sim_time=0.0 if bootstrap else round(self.rt.clock.now(), 3),
+            wall_time=time.time(),
+            bootstrap=bootstrap,
+            reselected_from=tuple(failed),
+            node=f"{agent.ip_addr}:{agent.daemon_rpc_port}",
+        )
         self.recorder.record(record, lambda: self._nodes_for_header(node))
         if not bootstrap:
             self.rt.log.info("block %d won by %s", result.height, winner.agent_id)
@@ -221,7 +223,7 @@ class BlockController:
         while True:
             try:
                 return node.generateblocks(
-                    1, address, prev_block=tip.hash, timeout=GENERATE_TIMEOUT
+                    1, address, prev_block=tip.hash, timeout=timeouts().generate
                 )
             except RpcStatusError as exc:
                 busy += 1
@@ -229,25 +231,25 @@ class BlockController:
                     raise
                 time.sleep(BUSY_PAUSE)
             except RpcTimeout:
-                top = node.get_height()
+                top = node.get_tip()
                 if (
                     top.hash != tip.hash
                     and node.get_block_header_by_hash(top.hash).prev_hash == tip.hash
                 ):
                     self.rt.log.warning("generateblocks timed out but the block was mined")
-                    return GeneratedBlocks((top.hash,), top.height - 1)
+                    return GeneratedBlocks((top.hash,), top.height)
                 raise
 
     def _wait_for_tip(self, agent_id: str, tip: ChainTip) -> None:
         node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
-        deadline = time.monotonic() + TIP_WAIT
+        deadline = time.monotonic() + timeouts().tip_wait
         while True:
-            top = node.get_height()
+            top = node.get_tip()
             if top.hash == tip.hash:
                 return
             if time.monotonic() > deadline:
                 raise NodeBehind(
-                    f"node of {agent_id} is at height {top.height - 1} "
+                    f"node of {agent_id} is at height {top.height} "
                     f"({top.hash[:12]}), not at the tip {tip.height} ({tip.hash[:12]})"
                 )
             time.sleep(TIP_POLL)
@@ -268,13 +270,12 @@ class BlockController:
         for miner in self.rt.discovery.get_miner_agents():
             agent = self.rt.discovery.get_agent(miner.agent_id)
             try:
-                tops.append(self.rt.daemon(agent).get_height())
+                tops.append(self.rt.daemon(agent).get_tip())
             except RpcError as exc:
                 errors.append(str(exc))
         if not tops:
             raise ControllerError("no miner node answers: " + "; ".join(errors))
-        top = max(tops, key=lambda t: t.height)
-        return ChainTip(top.height - 1, top.hash)
+        return max(tops, key=lambda t: t.height)
 
     def _age_sit_outs(self) -> None:
         for agent_id in list(self.sit_out):

@@ -1,6 +1,6 @@
 """Recording mined blocks off the mining path.
 
-Fetching a block's header (for its reward) and appending to ``blocks_found.json``
+Fetching a block's header (for its reward) and appending to the blocks journal
 cost ~13 ms of a ~100 ms block; done inline they would slow every block. A single
 worker thread does both, so records land in mining order, while the controller
 goes on to the next block. :meth:`BlockRecorder.close` waits for every pending
@@ -10,24 +10,21 @@ record: nothing mined goes unrecorded.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
 
 import attrs
 
-from monerosim_core.rpc import DaemonClient
-from monerosim_core.rpc_errors import RpcError
-from monerosim_core.state_files import BLOCKS_FILE, append_record
+from monerosim_core.records.layout import Journal
+from monerosim_core.records.schema import BlockRecord
+from monerosim_core.rpc import DaemonClient, RpcError
 
 log = logging.getLogger("monerosim.block-controller")
 
 
 @attrs.define
 class BlockRecorder:
-    shared_dir: Path
+    journal: Journal[BlockRecord]
     _pool: ThreadPoolExecutor = attrs.field(
         factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="block-records")
     )
@@ -35,7 +32,7 @@ class BlockRecorder:
 
     def record(
         self,
-        record: dict[str, Any],
+        record: BlockRecord,
         nodes: Callable[[], Sequence[DaemonClient]],
     ) -> None:
         """Queue ``record`` (every field but ``reward``); ``nodes()`` lists the
@@ -45,7 +42,7 @@ class BlockRecorder:
             done.result()  # a failed write is raised here, never dropped silently
         self._pending.append(self._pool.submit(self._write, record, nodes))
 
-    def _write(self, record: dict[str, Any], nodes: Callable[[], Sequence[DaemonClient]]) -> None:
+    def _write(self, record: BlockRecord, nodes: Callable[[], Sequence[DaemonClient]]) -> None:
         errors = []
         try:
             candidates = list(nodes())
@@ -53,17 +50,16 @@ class BlockRecorder:
             candidates, errors = [], [f"no node list: {exc}"]
         for node in candidates:
             try:
-                record["reward"] = node.get_block_header_by_hash(record["hash"]).reward
+                reward = node.get_block_header_by_hash(record.hash).reward
+                record = attrs.evolve(record, reward=reward)
                 break
             except RpcError as exc:
                 errors.append(str(exc))
         else:
             # Keep the record (who won, which block) even when no node can say the reward.
-            record["reward"] = 0
-            record["reward_error"] = "; ".join(errors)
-            log.error("reward of block %s unknown: %s", record["hash"], record["reward_error"])
-        record["recorded_wall_time"] = time.time()
-        append_record(self.shared_dir / BLOCKS_FILE, record)
+            record = attrs.evolve(record, reward_error="; ".join(errors))
+            log.error("reward of block %s unknown: %s", record.hash, record.reward_error)
+        self.journal.append(record)
 
     def close(self) -> None:
         """Wait until every queued record is written (raising a write's failure)."""

@@ -16,15 +16,16 @@ from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
     balance_reader,
-    confirm_own,
     to_atomic,
     unlocked_balance,
 )
-from monerosim_core.hookspecs import SelectionError
-from monerosim_core.plugins import Selector, StrategyContext
-from monerosim_core.registry import Agent, Miner
-from monerosim_core.scenario import UserAgentSpec
-from monerosim_core.strategy_choice import miner_strategy, recipient_strategy
+from monerosim_core.config.model import UserAgentSpec
+from monerosim_core.planning.seeding import RngPurpose
+from monerosim_core.planning.strategies import miner_strategy, recipient_strategy
+from monerosim_core.plugins.hookspecs import SelectionError
+from monerosim_core.plugins.selection import Selector, StrategyContext
+from monerosim_core.records.registry import Agent, Miner
+from monerosim_core.records.schema import TransferRecord
 
 
 @attrs.define
@@ -41,11 +42,13 @@ class MinerDistributor:
             rt=rt,
             spec=spec,
             miners=rt.plugins.miner_selector(
-                miner_strategy(spec), rt.rng("miner-selection"), StrategyContext(balance_reader(rt))
+                miner_strategy(spec),
+                rt.rng(RngPurpose.MINER_SELECTION),
+                StrategyContext(balance_reader(rt)),
             ),
             recipients=rt.plugins.recipient_selector(
                 recipient_strategy(spec),
-                rt.rng("recipient-selection"),
+                rt.rng(RngPurpose.RECIPIENT_SELECTION),
                 StrategyContext(balance_reader(rt)),
             ),
             sender=TransferSender(rt, "distribution", spec.transaction_priority, spec.max_retries),
@@ -54,18 +57,18 @@ class MinerDistributor:
     def run(self) -> None:
         if not self.wait_for_funds():
             return
-        amounts = self.rt.rng("amounts")
+        amounts = self.rt.rng(RngPurpose.AMOUNTS)
         next_time = self.rt.clock.now()
         while self.rt.running():
             amount = to_atomic(
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)
             )
             self.distribute(amount)
-            confirm_own(self.rt, self.own_node())
+            self.sender.confirm(self.own_node())
             next_time += self.spec.transaction_frequency
             if not self.rt.sleep_until(next_time):
                 break
-        confirm_own(self.rt, self.own_node())
+        self.sender.confirm(self.own_node())
 
     def own_node(self) -> Agent:
         return self.rt.discovery.get_agent(self.rt.agent_id)
@@ -89,7 +92,7 @@ class MinerDistributor:
                 return False
         return False
 
-    def distribute(self, amount: int) -> dict[str, object] | None:
+    def distribute(self, amount: int) -> TransferRecord | None:
         """One round: the transfer record, or None when no miner could pay."""
         candidates = self.rt.discovery.get_miner_agents()
         while candidates:
@@ -112,7 +115,7 @@ class MinerDistributor:
                 candidates = [m for m in candidates if m.agent_id != miner.agent_id]
                 continue
             record = self.sender.send(payer, recipient, amount)
-            if record["outcome"] == "failed" and record["cause"] in (
+            if not record.sent and record.cause in (
                 "not_enough_unlocked",
                 "not_enough_money",
             ):

@@ -11,14 +11,15 @@ from monerosim_core.agents.distributor import MinerDistributor
 from monerosim_core.agents.observers import Monitor, SyncCheck
 from monerosim_core.agents.regular_user import RegularUser
 from monerosim_core.agents.runtime import AgentRuntime, configure_logging
-from monerosim_core.plan import AgentSpec
-from monerosim_core.scenario import (
+from monerosim_core.config.model import (
     BlockControllerSpec,
     Role,
     ScriptAgentSpec,
     ScriptKind,
     UserAgentSpec,
 )
+from monerosim_core.exit_codes import ExitCode
+from monerosim_core.planning.plan import AgentSpec
 
 
 class Behaviour(Protocol):
@@ -57,11 +58,11 @@ def run_agent(agent_id: str, run_dir: Path) -> int:
         behaviour = behaviour_for(rt)
         if behaviour is None:
             rt.log.info("mines only when the block controller picks it; nothing else to do")
-            return 0
+            return ExitCode.OK
         rt.log.info("started (%s)", type(behaviour).__name__)
         behaviour.run()
         rt.log.info("finished")
-        return 0
+        return ExitCode.OK
     finally:
         rt.close()
         logging.shutdown()

@@ -15,15 +15,16 @@ from monerosim_core.agents.transfers import (
     ATOMIC_PER_XMR,
     TransferSender,
     balance_reader,
-    confirm_own,
     to_atomic,
     unlocked_balance,
 )
-from monerosim_core.hookspecs import SelectionError
-from monerosim_core.plugins import Selector, StrategyContext
-from monerosim_core.registry import Agent
-from monerosim_core.scenario import UserAgentSpec
-from monerosim_core.strategy_choice import recipient_strategy
+from monerosim_core.config.model import UserAgentSpec
+from monerosim_core.planning.seeding import RngPurpose
+from monerosim_core.planning.strategies import recipient_strategy
+from monerosim_core.plugins.hookspecs import SelectionError
+from monerosim_core.plugins.selection import Selector, StrategyContext
+from monerosim_core.records.registry import Agent
+from monerosim_core.records.schema import TransferRecord
 
 
 @attrs.define
@@ -40,7 +41,7 @@ class RegularUser:
             spec=spec,
             recipients=rt.plugins.recipient_selector(
                 recipient_strategy(spec),
-                rt.rng("recipient-selection"),
+                rt.rng(RngPurpose.RECIPIENT_SELECTION),
                 StrategyContext(balance_reader(rt)),
             ),
             sender=TransferSender(rt, "user", spec.transaction_priority, spec.max_retries),
@@ -48,7 +49,7 @@ class RegularUser:
 
     def run(self) -> None:
         me = self.rt.discovery.get_agent(self.rt.agent_id)
-        amounts = self.rt.rng("amounts")
+        amounts = self.rt.rng(RngPurpose.AMOUNTS)
         # Stagger the first turn so users do not all send at the same instant.
         next_time = self.rt.clock.now() + amounts.uniform(0, self.spec.transaction_interval)
         while self.rt.sleep_until(next_time):
@@ -56,11 +57,11 @@ class RegularUser:
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)
             )
             self.take_turn(me, amount)
-            confirm_own(self.rt, me)
+            self.sender.confirm(me)
             next_time += self.spec.transaction_interval
-        confirm_own(self.rt, me)
+        self.sender.confirm(me)
 
-    def take_turn(self, me: Agent, amount: int) -> dict[str, object] | None:
+    def take_turn(self, me: Agent, amount: int) -> TransferRecord | None:
         balance = unlocked_balance(self.rt, me)
         if balance is None or balance <= amount:
             self.rt.log.info(

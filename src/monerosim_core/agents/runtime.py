@@ -18,18 +18,16 @@ from types import FrameType
 
 import attrs
 
+from monerosim_core.agents.discovery import AgentDiscovery
 from monerosim_core.clock import Clock
-from monerosim_core.discovery import AgentDiscovery
-from monerosim_core.plan import AgentSpec, agent_specs
-from monerosim_core.plugins import Plugins, get_plugin_manager
-from monerosim_core.registry import Agent
+from monerosim_core.config.model import Scenario
+from monerosim_core.planning.plan import AgentSpec, agent_specs, wallet_process_name
+from monerosim_core.planning.prepare import run_scenario
+from monerosim_core.planning.seeding import RngPurpose, rng_for
+from monerosim_core.plugins.host import Plugins, get_plugin_manager
+from monerosim_core.records.layout import RunDir, RunInfo
+from monerosim_core.records.registry import Agent
 from monerosim_core.rpc import DaemonClient, WalletClient
-from monerosim_core.rundir import RunDir, RunInfo
-from monerosim_core.scenario import Scenario
-from monerosim_core.seeding import rng_for
-
-RPC_TIMEOUT = 10.0
-GENERATE_TIMEOUT = 30.0
 
 
 class AgentSetupError(Exception):
@@ -58,7 +56,7 @@ class AgentRuntime:
         info = run.read_info()
         if info.clock_epoch_wall is None:
             raise AgentSetupError(f"{run_dir}: the run has not started its clock yet")
-        scenario = run.load_scenario(info)
+        scenario = run_scenario(run, info)
         specs = agent_specs(scenario)
         if agent_id not in specs:
             known = ", ".join(specs)
@@ -82,7 +80,7 @@ class AgentRuntime:
     def stop_time(self) -> float:
         return self.info.stop_time
 
-    def rng(self, purpose: str) -> random.Random:
+    def rng(self, purpose: RngPurpose) -> random.Random:
         return rng_for(self.info.seed, self.agent_id, purpose)
 
     def running(self) -> bool:
@@ -92,7 +90,7 @@ class AgentRuntime:
         """Sleep to ``sim_time`` (capped at stop_time); False when the agent should end."""
         return self.clock.sleep_until(min(sim_time, self.stop_time), self.stop) and self.running()
 
-    def daemon(self, agent: Agent, timeout: float = RPC_TIMEOUT) -> DaemonClient:
+    def daemon(self, agent: Agent, timeout: float | None = None) -> DaemonClient:
         client = self._daemons.get(agent.id)
         if client is None:
             if agent.daemon_rpc_port is None:
@@ -109,8 +107,7 @@ class AgentRuntime:
             client = WalletClient(
                 agent.ip_addr,
                 agent.wallet_rpc_port,
-                login=self._credentials.get(agent.id),
-                timeout=RPC_TIMEOUT,
+                login=self._credentials.get(wallet_process_name(agent.id)),
             )
             self._wallets[agent.id] = client
         return client

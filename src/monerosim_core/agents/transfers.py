@@ -1,6 +1,8 @@
 """Sending XMR and recording it: shared by the miner distributor, users and solo miners.
 
-Every attempt ends in one record in ``shared/transactions.json``. Failures are
+Every attempt ends in one :class:`~monerosim_core.records.schema.TransferRecord`
+in the run's transfers journal; a sent transfer later seen in a block gets a
+:class:`~monerosim_core.records.schema.ConfirmationRecord`. Failures are
 sorted by what retrying can do about them:
 
 - transient (daemon busy or unreachable, not enough decoys yet): retried with
@@ -18,35 +20,26 @@ from __future__ import annotations
 
 import enum
 import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable
 
 import attrs
 
 from monerosim_core.agents.runtime import AgentRuntime
-from monerosim_core.registry import Agent
-from monerosim_core.rpc import DaemonClient
-from monerosim_core.rpc_errors import (
+from monerosim_core.records.registry import Agent
+from monerosim_core.records.schema import ConfirmationRecord, TransferKind, TransferRecord
+from monerosim_core.rpc import (
+    DaemonClient,
     RpcConnectionError,
     RpcError,
     RpcMethodError,
     RpcStatusError,
     RpcTimeout,
 )
-from monerosim_core.state_files import (
-    BLOCKS_FILE,
-    TRANSACTIONS_FILE,
-    append_record,
-    read_records,
-    update_records,
-)
+from monerosim_core.timeouts import timeouts
 
 ATOMIC_PER_XMR = 10**12
 BACKOFF_BASE = 0.5  # wall seconds before the first retry; doubles each time
 BACKOFF_CAP = 8.0
-# Building a transfer takes 0.3-1.5 s here; a loaded 2-core machine can take longer.
-TRANSFER_TIMEOUT = 60.0
 
 # wallet-rpc error codes (wallet_rpc_server_error_codes.h)
 _TRANSIENT_CODES = {
@@ -87,13 +80,15 @@ def to_atomic(xmr: float) -> int:
 
 @attrs.define
 class TransferSender:
-    """Sends one transfer with retries and records the outcome."""
+    """Sends one transfer with retries, records the outcome, and keeps the hashes of
+    the transfers it sent until they are seen in a block (:meth:`confirm`)."""
 
     rt: AgentRuntime
-    kind: str  # "distribution" or "user"
+    kind: TransferKind
     priority: int
     max_retries: int
     addresses: dict[str, str] = attrs.field(factory=dict)
+    unconfirmed: set[str] = attrs.field(factory=set)
 
     def address_of(self, agent: Agent) -> str:
         """The agent's wallet address: from the registry, or asked of its wallet once."""
@@ -103,7 +98,7 @@ class TransferSender:
             self.addresses[agent.id] = self.rt.wallet(agent).get_address()
         return self.addresses[agent.id]
 
-    def send(self, sender: Agent, recipient: Agent, amount: int) -> dict[str, Any]:
+    def send(self, sender: Agent, recipient: Agent, amount: int) -> TransferRecord:
         """Transfer ``amount`` atomic units; the record written (``outcome`` sent/failed)."""
         wallet = self.rt.wallet(sender)
         address = self.address_of(recipient)
@@ -113,7 +108,7 @@ class TransferSender:
             sent_height = self._top_height(sender)
             try:
                 result = wallet.transfer(
-                    address, amount, priority=self.priority, timeout=TRANSFER_TIMEOUT
+                    address, amount, priority=self.priority, timeout=timeouts().transfer
                 )
             except RpcError as exc:
                 retry, cause = classify(exc)
@@ -130,8 +125,12 @@ class TransferSender:
                     )
                     if not self.rt.stop.wait(delay):
                         continue
-                record = self._record(sender, recipient, amount, attempts, sent_height)
-                record.update(outcome="failed", cause=cause, error=str(exc))
+                record = attrs.evolve(
+                    self._record(sender, recipient, amount, attempts, sent_height),
+                    outcome="failed",
+                    cause=cause,
+                    error=str(exc),
+                )
                 self.rt.log.warning(
                     "transfer %s -> %s of %.6f XMR failed after %d attempt(s): %s",
                     sender.id,
@@ -141,8 +140,12 @@ class TransferSender:
                     exc,
                 )
                 break
-            record = self._record(sender, recipient, amount, attempts, sent_height)
-            record.update(outcome="sent", tx_hash=result.tx_hash, fee=result.fee)
+            record = attrs.evolve(
+                self._record(sender, recipient, amount, attempts, sent_height),
+                tx_hash=result.tx_hash,
+                fee=result.fee,
+            )
+            self.unconfirmed.add(result.tx_hash)
             self.rt.log.info(
                 "sent %.6f XMR %s -> %s (fee %.6f) tx %s",
                 amount / ATOMIC_PER_XMR,
@@ -152,37 +155,51 @@ class TransferSender:
                 result.tx_hash[:16],
             )
             break
-        append_record(self.rt.run.shared / TRANSACTIONS_FILE, record)
+        self.rt.run.transfers.append(record)
         return record
+
+    def confirm(self, node: Agent) -> None:
+        """Record the transfers this sender made that ``node`` now sees in a block
+        (logs instead of raising when the node cannot answer)."""
+        if not self.unconfirmed:
+            return
+        try:
+            found = find_confirmations(self.rt.daemon(node), self.unconfirmed)
+        except RpcError as exc:
+            self.rt.log.warning("cannot check confirmations: %s", exc)
+            return
+        for confirmation in found:
+            self.rt.run.confirmations.append(confirmation)
+            self.unconfirmed.discard(confirmation.tx_hash)
 
     def _top_height(self, sender: Agent) -> int | None:
         try:
-            return self.rt.daemon(sender).get_info().height - 1
+            return self.rt.daemon(sender).get_tip().height
         except RpcError:
             return None
 
     def _record(
-        self, sender: Agent, recipient: Agent, amount: int, attempts: int, sent_height: int | None
-    ) -> dict[str, Any]:
-        return {
-            "agent": self.rt.agent_id,
-            "kind": self.kind,
-            "tx_hash": None,
-            "sender": sender.id,
-            "recipient": recipient.id,
-            "amount": amount,
-            "fee": None,
-            "priority": self.priority,
-            "attempts": attempts,
-            "outcome": None,
-            "cause": None,
-            "error": None,
-            "sim_time": round(self.rt.clock.now(), 3),
-            "wall_time": time.time(),
-            "sent_height": sent_height,
-            "confirmed_height": None,
-            "confirmed_sim_time": None,
-        }
+        self,
+        sender: Agent,
+        recipient: Agent,
+        amount: int,
+        attempts: int,
+        sent_height: int | None,
+    ) -> TransferRecord:
+        """The record of a sent transfer; a failure evolves it."""
+        return TransferRecord(
+            agent=self.rt.agent_id,
+            kind=self.kind,
+            sender=sender.id,
+            recipient=recipient.id,
+            amount=amount,
+            priority=self.priority,
+            attempts=attempts,
+            sim_time=round(self.rt.clock.now(), 3),
+            wall_time=time.time(),
+            sent_height=sent_height,
+            outcome="sent",
+        )
 
 
 def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
@@ -195,7 +212,7 @@ def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
 
 
 def balance_reader(rt: AgentRuntime) -> Callable[[str], int | None]:
-    """A :class:`~monerosim_core.hookspecs.SelectionContext` balance source for ``rt``:
+    """A :class:`~monerosim_core.SelectionContext` balance source for ``rt``:
     each agent's real unlocked balance, None where it cannot be read."""
 
     def read(agent_id: str) -> int | None:
@@ -205,47 +222,13 @@ def balance_reader(rt: AgentRuntime) -> Callable[[str], int | None]:
     return read
 
 
-def confirm_pending(shared_dir: Path, node: DaemonClient, owner: str) -> int:
-    """Mark ``owner``'s sent transfers that are now in a block as confirmed; how many.
-
-    Only the records made by ``owner`` are touched, so agents never race over each
-    other's records (the engine runs a last pass for everyone after the agents
-    stop). Heights come from ``node``; the simulated time of confirmation is that
-    block's, from the blocks file. Raises ``RpcError`` when ``node`` cannot answer.
-    """
-    path = shared_dir / TRANSACTIONS_FILE
-    mine = [r for r in read_records(path) if r["agent"] == owner and r["outcome"] == "sent"]
-    pending = [r["tx_hash"] for r in mine if r["confirmed_height"] is None]
-    untimed = [
-        r for r in mine if r["confirmed_height"] is not None and r["confirmed_sim_time"] is None
+def find_confirmations(node: DaemonClient, tx_hashes: Iterable[str]) -> list[ConfirmationRecord]:
+    """Confirmation records for the transfers among ``tx_hashes`` that ``node`` sees
+    in a block. Raises ``RpcError`` when the node cannot answer."""
+    statuses = node.get_transactions(sorted(tx_hashes))
+    now = time.time()
+    return [
+        ConfirmationRecord(tx_hash=h, height=s.block_height, wall_time=now)
+        for h, s in statuses.items()
+        if s is not None and s.block_height is not None
     ]
-    if not pending and not untimed:
-        return 0
-    statuses = node.get_transactions(pending)
-    heights = {h: s.block_height for h, s in statuses.items() if s and s.block_height is not None}
-    if not heights and not untimed:
-        return 0
-    # A block's record is written just after it is mined: a confirmation seen
-    # sooner gets its time on a later pass.
-    block_times = {b["height"]: b["sim_time"] for b in read_records(shared_dir / BLOCKS_FILE)}
-
-    def mark(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        for r in records:
-            if r["agent"] != owner:
-                continue
-            if r.get("tx_hash") in heights and r["confirmed_height"] is None:
-                r["confirmed_height"] = heights[r["tx_hash"]]
-            if r["confirmed_height"] is not None and r["confirmed_sim_time"] is None:
-                r["confirmed_sim_time"] = block_times.get(r["confirmed_height"])
-        return records
-
-    update_records(path, mark)
-    return len(heights)
-
-
-def confirm_own(rt: AgentRuntime, node: Agent) -> None:
-    """:func:`confirm_pending` for the calling agent, logging instead of raising."""
-    try:
-        confirm_pending(rt.run.shared, rt.daemon(node), rt.agent_id)
-    except RpcError as exc:
-        rt.log.warning("cannot check confirmations: %s", exc)

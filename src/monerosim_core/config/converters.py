@@ -17,8 +17,8 @@ import attrs
 
 from monerosim_core.config.durations import parse_duration
 from monerosim_core.config.errors import did_you_mean
+from monerosim_core.config.model import StrategyRef
 from monerosim_core.config.yaml_source import Node
-from monerosim_core.scenario import StrategyRef
 
 T = TypeVar("T")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from monerosim_core.scenario import SourcePos
+from monerosim_core.config.model import SourcePos
 
 
 @attrs.frozen

@@ -6,6 +6,14 @@ import os
 from pathlib import Path
 
 from monerosim_core.config.errors import ConfigError, ProblemLog
+from monerosim_core.config.model import (
+    BlockControllerSpec,
+    Network,
+    Role,
+    Scenario,
+    ScriptAgentSpec,
+    UserAgentSpec,
+)
 from monerosim_core.config.reader import MappingReader
 from monerosim_core.config.sections import (
     BLOCK_CONTROLLER_SCRIPT,
@@ -16,14 +24,6 @@ from monerosim_core.config.sections import (
 )
 from monerosim_core.config.user_agents import read_user_agent
 from monerosim_core.config.yaml_source import Node, load_yaml
-from monerosim_core.scenario import (
-    BlockControllerSpec,
-    Network,
-    Role,
-    Scenario,
-    ScriptAgentSpec,
-    UserAgentSpec,
-)
 
 _HASHRATE_TOTAL = 100.0
 _HASHRATE_TOLERANCE = 1e-9

@@ -9,8 +9,8 @@ import attrs
 
 from monerosim_core.config.converters import Conv, Unfit
 from monerosim_core.config.errors import ProblemLog, did_you_mean
+from monerosim_core.config.model import SourcePos
 from monerosim_core.config.yaml_source import Entry, Node, describe, mapping_entries, sequence_items
-from monerosim_core.scenario import SourcePos
 
 T = TypeVar("T")
 

@@ -19,9 +19,7 @@ from monerosim_core.config.converters import (
     whole_number,
 )
 from monerosim_core.config.errors import ProblemLog
-from monerosim_core.config.reader import MappingReader
-from monerosim_core.config.yaml_source import Node
-from monerosim_core.scenario import (
+from monerosim_core.config.model import (
     BlockControllerSpec,
     BlockTimes,
     General,
@@ -29,6 +27,8 @@ from monerosim_core.scenario import (
     ScriptAgentSpec,
     ScriptKind,
 )
+from monerosim_core.config.reader import MappingReader
+from monerosim_core.config.yaml_source import Node
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 BLOCK_CONTROLLER_SCRIPT = "agents.block_controller"

@@ -11,9 +11,9 @@ from monerosim_core.config.converters import (
     whole_number,
 )
 from monerosim_core.config.errors import ProblemLog
+from monerosim_core.config.model import Role, UserAgentSpec
 from monerosim_core.config.reader import MappingReader
 from monerosim_core.config.yaml_source import Node
-from monerosim_core.scenario import Role, UserAgentSpec
 
 USER_SCRIPTS = {
     "agents.regular_user": Role.REGULAR_USER,

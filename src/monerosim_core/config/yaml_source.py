@@ -17,7 +17,7 @@ from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from monerosim_core.config.errors import ProblemLog
-from monerosim_core.scenario import SourcePos
+from monerosim_core.config.model import SourcePos
 
 
 @attrs.frozen

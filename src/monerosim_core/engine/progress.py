@@ -12,9 +12,8 @@ from collections import Counter
 
 import attrs
 
-from monerosim_core.plan import Plan
-from monerosim_core.rundir import RunDir, RunInfo
-from monerosim_core.state_files import BLOCKS_FILE, TRANSACTIONS_FILE, read_records
+from monerosim_core.planning.plan import Plan
+from monerosim_core.records.layout import RunDir, RunInfo
 
 LINE_EVERY = 15.0  # wall seconds between plain progress lines
 
@@ -44,12 +43,12 @@ class Progress:
 
     def status(self, sim_now: float) -> str:
         assert self.run is not None and self.info is not None
-        blocks = read_records(self.run.shared / BLOCKS_FILE)
-        height = blocks[-1]["height"] if blocks else 0
-        won = Counter(b["winner"] for b in blocks if not b["bootstrap"])
-        txs = read_records(self.run.shared / TRANSACTIONS_FILE)
-        sent = sum(1 for t in txs if t["outcome"] == "sent")
-        confirmed = sum(1 for t in txs if t["confirmed_height"] is not None)
+        blocks = self.run.blocks.read().records
+        height = blocks[-1].height if blocks else 0
+        won = Counter(b.winner for b in blocks if not b.bootstrap)
+        txs = self.run.transfers.read().records
+        sent = sum(1 for t in txs if t.sent)
+        confirmed = len({c.tx_hash for c in self.run.confirmations})
         per_miner = " ".join(f"{m.removeprefix('miner-')}:{won[m]}" for m in self.miners)
         return (
             f"sim {_hms(min(sim_now, self.info.stop_time))}/{_hms(self.info.stop_time)} "

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from monerosim_core.registry import Miner
-from monerosim_core.report.records import Block
+from monerosim_core.records.registry import Miner
+from monerosim_core.records.schema import BlockRecord
 from monerosim_core.report.stats import ChiSquare, chi_square_gof
 
 ALPHA = 0.001
@@ -96,7 +96,7 @@ class IntervalSection:
     maximum: float | None
 
 
-def analyse_blocks(blocks: Sequence[Block], miners: Sequence[Miner]) -> BlockSection:
+def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> BlockSection:
     mined = [b for b in blocks if not b.bootstrap]
     bootstrap = [b for b in blocks if b.bootstrap]
     known = {m.agent_id for m in miners}
@@ -139,13 +139,13 @@ def analyse_blocks(blocks: Sequence[Block], miners: Sequence[Miner]) -> BlockSec
     )
 
 
-def inter_block_times(blocks: Sequence[Block]) -> list[float]:
+def inter_block_times(blocks: Sequence[BlockRecord]) -> list[float]:
     """Simulated seconds between consecutive non-bootstrap blocks, in chain order."""
     times = sorted((b.sim_time, b.height) for b in blocks if not b.bootstrap)
     return [later[0] - earlier[0] for earlier, later in itertools.pairwise(times)]
 
 
-def analyse_intervals(blocks: Sequence[Block], configured: float) -> IntervalSection:
+def analyse_intervals(blocks: Sequence[BlockRecord], configured: float) -> IntervalSection:
     gaps = inter_block_times(blocks)
     return IntervalSection(
         configured=configured,

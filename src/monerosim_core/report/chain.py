@@ -7,8 +7,10 @@ from collections.abc import Sequence
 
 import attrs
 
-from monerosim_core.registry import Registry
-from monerosim_core.report.records import FinalState, StatusSample, SyncEvent
+from monerosim_core.records.layout import FINAL_STATE_FILE
+from monerosim_core.records.registry import Registry
+from monerosim_core.records.schema import FinalState, NodeStatusRecord
+from monerosim_core.report.records import SyncEvent
 
 
 @attrs.frozen
@@ -88,7 +90,7 @@ def analyse_chain(registry: Registry, final_state: FinalState) -> ChainSection:
     nodes = []
     for agent, r in readings.items():
         if r is None or r.error is not None:
-            error = "not in final_state.json" if r is None else r.error
+            error = f"not in {FINAL_STATE_FILE}" if r is None else r.error
             nodes.append(NodeState(agent, None, None, error, None))
         else:
             nodes.append(
@@ -121,7 +123,7 @@ def analyse_sync(events: Sequence[SyncEvent]) -> SyncSection:
     )
 
 
-def analyse_monitor(samples: Sequence[StatusSample]) -> MonitorSection:
+def analyse_monitor(samples: Sequence[NodeStatusRecord]) -> MonitorSection:
     spread: tuple[int, float] | None = None
     for sample in samples:
         heights = [r.height for r in sample.nodes.values() if r.height is not None]

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from monerosim_core.records.layout import NODE_STATUS_FILE
+from monerosim_core.records.schema import NodeStatusRecord
 from monerosim_core.report.blocks import MinerShare
-from monerosim_core.report.records import StatusSample
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -46,7 +47,7 @@ def write_plots(
     shares: Sequence[MinerShare],
     gaps: Sequence[float],
     configured_interval: float,
-    samples: Sequence[StatusSample] | None,
+    samples: Sequence[NodeStatusRecord] | None,
 ) -> PlotOutcome:
     """Draw every plot the data allows into ``out_dir``."""
     # A plot from an earlier report of the same run would otherwise sit next to a
@@ -82,9 +83,9 @@ def write_plots(
     else:
         skipped.append(f"{INTERVALS_PNG}: fewer than two non-bootstrap blocks")
     if samples is None:
-        skipped.append(f"{HEIGHTS_PNG}: node_status.json not recorded")
+        skipped.append(f"{HEIGHTS_PNG}: {NODE_STATUS_FILE} not recorded")
     elif not any(r.height is not None for s in samples for r in s.nodes.values()):
-        skipped.append(f"{HEIGHTS_PNG}: no node height in node_status.json")
+        skipped.append(f"{HEIGHTS_PNG}: no node height in {NODE_STATUS_FILE}")
     else:
         save(HEIGHTS_PNG, _heights_figure(Figure(figsize=(9, 6), layout="constrained"), samples))
     return PlotOutcome(files=tuple(files), skipped=tuple(skipped))
@@ -117,7 +118,7 @@ def _intervals_figure(figure: Figure, gaps: Sequence[float], configured: float) 
     return figure
 
 
-def _heights_figure(figure: Figure, samples: Sequence[StatusSample]) -> Figure:
+def _heights_figure(figure: Figure, samples: Sequence[NodeStatusRecord]) -> Figure:
     # Heights alone overlap into one line; the lower panel, blocks behind the highest
     # node at each sample, is where a lagging or forked node shows.
     top, lag = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1))

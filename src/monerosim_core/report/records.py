@@ -1,7 +1,9 @@
-"""What a run directory recorded, as typed values.
+"""What the report reads from a run directory, joined into the views it analyses.
 
-The report reads raw JSON exactly once, in :mod:`monerosim_core.report.load`, into
-these classes; the analysis never touches a dict from a file.
+The records themselves are :mod:`monerosim_core.records.schema` classes, read once,
+in :mod:`monerosim_core.report.load`. Two views join several records:
+:class:`Transfer` (a transfer with its confirmation) and :class:`SyncEvent` (a
+divergence from its start to its end).
 """
 
 from __future__ import annotations
@@ -11,48 +13,32 @@ from pathlib import Path
 
 import attrs
 
-from monerosim_core.registry import Registry
-from monerosim_core.rundir import RunInfo
-
-
-@attrs.frozen
-class Block:
-    """One block the controller had a miner produce (``blocks_found.json``)."""
-
-    height: int
-    hash: str | None
-    winner: str
-    wallet_address: str | None
-    reward: int  # atomic units
-    sim_time: float
-    bootstrap: bool
-    reselected_from: tuple[str, ...]  # miners chosen first whose daemon failed
-    node: str | None
+from monerosim_core.records.files import LineProblem
+from monerosim_core.records.layout import RunInfo
+from monerosim_core.records.registry import Registry
+from monerosim_core.records.schema import (
+    BlockRecord,
+    FinalState,
+    NodeStatusRecord,
+    TransferRecord,
+)
 
 
 @attrs.frozen
 class Transfer:
-    """One transfer attempt, successful or not (``transactions.json``)."""
+    """A transfer attempt with where it was confirmed (``None``: not seen in a block).
 
-    agent: str
-    kind: str  # "distribution" | "user"
-    tx_hash: str | None
-    sender: str
-    recipient: str
-    amount: int  # atomic units
-    fee: int | None
-    attempts: int
-    outcome: str  # "sent" | "failed"
-    cause: str | None
-    error: str | None
-    sim_time: float
-    sent_height: int | None
+    ``confirmed_sim_time`` is the simulated time of the confirming block, when
+    that block is in the records.
+    """
+
+    record: TransferRecord
     confirmed_height: int | None
     confirmed_sim_time: float | None
 
     @property
     def sent(self) -> bool:
-        return self.outcome == "sent"
+        return self.record.sent
 
     @property
     def confirmed(self) -> bool:
@@ -60,34 +46,8 @@ class Transfer:
 
 
 @attrs.frozen
-class NodeReading:
-    """One node as a monitor sample or the final state saw it; ``error`` when unreachable."""
-
-    height: int | None
-    top_hash: str | None
-    error: str | None
-
-
-@attrs.frozen
-class WalletReading:
-    """One wallet's balances (atomic units; ``balance`` includes locked outputs)."""
-
-    balance: int | None
-    unlocked: int | None
-    error: str | None
-
-
-@attrs.frozen
-class StatusSample:
-    """One monitor sample (``node_status.json``)."""
-
-    sim_time: float
-    nodes: Mapping[str, NodeReading] = attrs.field(hash=False)
-
-
-@attrs.frozen
 class SyncEvent:
-    """A period during which the nodes disagreed (``sync_events.json``)."""
+    """A period during which the nodes disagreed."""
 
     start_sim_time: float
     end_sim_time: float | None  # None: still diverged when the run ended
@@ -96,22 +56,16 @@ class SyncEvent:
 
 
 @attrs.frozen
-class FinalState:
-    """``final_state.json``: every node and wallet as the run left them."""
-
-    nodes: Mapping[str, NodeReading] = attrs.field(hash=False)
-    wallets: Mapping[str, WalletReading] = attrs.field(hash=False)
-
-
-@attrs.frozen
 class RunData:
-    """Everything a run directory holds. ``None`` marks an optional file that is absent."""
+    """Everything a run directory holds. ``None`` marks a file that is absent;
+    ``problems`` lists the journal lines that could not be read."""
 
     run_dir: Path
     run: RunInfo
     registry: Registry
-    blocks: tuple[Block, ...]
+    blocks: tuple[BlockRecord, ...]
     transfers: tuple[Transfer, ...] | None
-    status: tuple[StatusSample, ...] | None
+    status: tuple[NodeStatusRecord, ...] | None
     sync_events: tuple[SyncEvent, ...] | None
     final_state: FinalState | None
+    problems: tuple[LineProblem, ...] = ()

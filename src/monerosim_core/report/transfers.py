@@ -79,12 +79,14 @@ class TransferSection:
 
 
 def analyse_transfers(transfers: Sequence[Transfer]) -> TransferSection:
-    kinds = sorted({t.kind for t in transfers})
+    kinds = sorted({t.record.kind for t in transfers})
     return TransferSection(
         totals=_counts(transfers),
-        by_kind=tuple(KindCounts(k, _counts([t for t in transfers if t.kind == k])) for k in kinds),
+        by_kind=tuple(
+            KindCounts(k, _counts([t for t in transfers if t.record.kind == k])) for k in kinds
+        ),
         failed_by_cause=_causes([t for t in transfers if not t.sent]),
-        retried=sum(1 for t in transfers if t.attempts > 1),
+        retried=sum(1 for t in transfers if t.record.attempts > 1),
         confirmation=_confirmation(transfers),
     )
 
@@ -102,23 +104,25 @@ def _counts(transfers: Sequence[Transfer]) -> TransferCounts:
 
 
 def _causes(failed: Sequence[Transfer]) -> tuple[CauseCount, ...]:
-    counts = Counter(t.cause or "unknown" for t in failed)
+    counts = Counter(t.record.cause or "unknown" for t in failed)
     examples: dict[str, str] = {}
     for t in failed:
-        if t.error:
-            examples.setdefault(t.cause or "unknown", t.error)
+        if t.record.error:
+            examples.setdefault(t.record.cause or "unknown", t.record.error)
     return tuple(CauseCount(cause, n, examples.get(cause)) for cause, n in counts.most_common())
 
 
 def _confirmation(transfers: Sequence[Transfer]) -> Confirmation:
     confirmed = [t for t in transfers if t.confirmed]
     delays = [
-        t.confirmed_height - t.sent_height
+        t.confirmed_height - t.record.sent_height
         for t in confirmed
-        if t.confirmed_height is not None and t.sent_height is not None
+        if t.confirmed_height is not None and t.record.sent_height is not None
     ]
     seconds = [
-        t.confirmed_sim_time - t.sim_time for t in confirmed if t.confirmed_sim_time is not None
+        t.confirmed_sim_time - t.record.sim_time
+        for t in confirmed
+        if t.confirmed_sim_time is not None
     ]
     histogram = Counter(delays)
     return Confirmation(

@@ -24,8 +24,10 @@ from typing import Literal
 
 import attrs
 
-from monerosim_core.registry import Registry
-from monerosim_core.report.records import Block, FinalState, Transfer
+from monerosim_core.records.layout import FINAL_STATE_FILE
+from monerosim_core.records.registry import Registry
+from monerosim_core.records.schema import BlockRecord, FinalState
+from monerosim_core.report.records import Transfer
 
 WalletStatus = Literal["match", "mismatch", "unknown"]
 
@@ -71,7 +73,7 @@ class WalletSection:
 
 def analyse_wallets(
     registry: Registry,
-    blocks: Sequence[Block],
+    blocks: Sequence[BlockRecord],
     transfers: Sequence[Transfer] | None,
     final_state: FinalState | None,
 ) -> WalletSection:
@@ -81,15 +83,15 @@ def analyse_wallets(
         known += sorted(set(final_state.wallets) - set(known))
     miners = {m.agent_id for m in registry.miners}
     # Grouped once, so a large run costs one pass over the records, not one per wallet.
-    won: dict[str, list[Block]] = defaultdict(list)
+    won: dict[str, list[BlockRecord]] = defaultdict(list)
     for b in blocks:
         won[b.winner].append(b)
     outgoing: dict[str, list[Transfer]] = defaultdict(list)
     incoming: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers or ():
         if t.sent:
-            outgoing[t.sender].append(t)
-            incoming[t.recipient].append(t)
+            outgoing[t.record.sender].append(t)
+            incoming[t.record.recipient].append(t)
     return WalletSection(
         final_state_recorded=final_state is not None,
         transfers_recorded=transfers is not None,
@@ -106,18 +108,23 @@ def analyse_wallets(
 def _check(
     agent: str,
     is_miner: bool,
-    won: Sequence[Block],
+    won: Sequence[BlockRecord],
     outgoing: Sequence[Transfer],
     incoming: Sequence[Transfer],
     final_state: FinalState | None,
 ) -> WalletCheck:
-    rewards = sum(b.reward for b in won)
-    sent = sum(t.amount for t in outgoing)
-    fees = sum(t.fee or 0 for t in outgoing)
-    received = sum(t.amount for t in incoming)
+    rewards = sum(b.reward or 0 for b in won)
+    sent = sum(t.record.amount for t in outgoing)
+    fees = sum(t.record.fee or 0 for t in outgoing)
+    received = sum(t.record.amount for t in incoming)
     expected = rewards - sent - fees + received
-    unknown_fees = sum(1 for t in outgoing if t.fee is None)
-    caveat = f"{unknown_fees} sent transfer(s) without a recorded fee" if unknown_fees else ""
+    unknown_fees = sum(1 for t in outgoing if t.record.fee is None)
+    unknown_rewards = sum(1 for b in won if b.reward is None)
+    caveats = [
+        f"{unknown_fees} sent transfer(s) without a recorded fee" if unknown_fees else "",
+        f"{unknown_rewards} block(s) without a recorded reward" if unknown_rewards else "",
+    ]
+    caveat = "; ".join(c for c in caveats if c)
 
     balance, reason = _balance(agent, final_state)
     if balance is None:
@@ -144,16 +151,18 @@ def _check(
 
 def _balance(agent: str, final_state: FinalState | None) -> tuple[int | None, str]:
     if final_state is None:
-        return None, "final_state.json not recorded"
+        return None, f"{FINAL_STATE_FILE} not recorded"
     reading = final_state.wallets.get(agent)
     if reading is None:
-        return None, "wallet not in final_state.json"
+        return None, f"wallet not in {FINAL_STATE_FILE}"
     if reading.error is not None:
         return None, f"wallet unreadable at the end: {reading.error}"
     return reading.balance, ""
 
 
-def _payout_mismatches(registry: Registry, blocks: Sequence[Block]) -> tuple[PayoutMismatch, ...]:
+def _payout_mismatches(
+    registry: Registry, blocks: Sequence[BlockRecord]
+) -> tuple[PayoutMismatch, ...]:
     registered = {a.id: a.wallet_address for a in registry.agents}
     return tuple(
         PayoutMismatch(

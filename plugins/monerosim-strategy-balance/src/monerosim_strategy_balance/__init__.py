@@ -20,9 +20,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from monerosim_core import SelectionError, hookimpl
-from monerosim_core.hookspecs import SelectionContext
-from monerosim_core.registry import Miner
+from monerosim_core import Miner, SelectionContext, SelectionError, hookimpl
 
 __all__ = ["monerosim_select_miner"]
 

@@ -19,9 +19,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from monerosim_core import SelectionError, hookimpl
-from monerosim_core.hookspecs import SelectionContext
-from monerosim_core.registry import Agent, Miner
+from monerosim_core import Agent, Miner, SelectionContext, SelectionError, hookimpl
 
 __all__ = ["monerosim_select_miner", "monerosim_select_recipient"]
 

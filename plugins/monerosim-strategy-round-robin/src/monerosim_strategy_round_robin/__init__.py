@@ -26,9 +26,7 @@ import operator
 import random
 from collections.abc import Sequence
 
-from monerosim_core import SelectionError, hookimpl
-from monerosim_core.hookspecs import SelectionContext
-from monerosim_core.registry import Agent
+from monerosim_core import Agent, SelectionContext, SelectionError, hookimpl
 
 __all__ = ["monerosim_select_recipient"]
 

@@ -26,9 +26,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from monerosim_core import SelectionError, hookimpl
-from monerosim_core.hookspecs import SelectionContext
-from monerosim_core.registry import Miner
+from monerosim_core import Miner, SelectionContext, SelectionError, hookimpl
 
 __all__ = ["monerosim_select_miner"]
 

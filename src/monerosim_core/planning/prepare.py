@@ -1,0 +1,84 @@
+"""From a config file to a checked plan and a new run directory.
+
+:func:`checked_plan` is what ``validate`` and ``registry`` do; :func:`prepare_run`
+is the first step of every engine (and what tests and benchmarks use to drive a
+network's agents in-process).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from monerosim_core.config import load_scenario
+from monerosim_core.config.model import Scenario, UserAgentSpec
+from monerosim_core.planning.plan import Plan, make_plan, ports_needed
+from monerosim_core.planning.seeding import new_run_seed
+from monerosim_core.planning.strategies import check_strategies
+from monerosim_core.plugins.host import Plugins, get_plugin_manager
+from monerosim_core.processes.ports import free_tcp_ports
+from monerosim_core.records.layout import RunDir, RunInfo
+
+# ``monerosim registry`` has no engine to ask for ports: it numbers them from here.
+REGISTRY_BASE_PORT = 38080
+
+
+def checked_plan(scenario: Scenario, plugins: Plugins, ports: Iterator[int]) -> Plan:
+    """Plan ``scenario`` on ``ports`` and check every strategy it names is usable.
+
+    :raises ConfigError: listing every strategy no installed plugin provides.
+    """
+    plan = make_plan(scenario, ports)
+    check_strategies(scenario, _solo_indexes(plan), plugins)
+    return plan
+
+
+def validated_plan(config: Path, plugins: Plugins) -> Plan:
+    """Load a config, plan it on fixed ports, and check every strategy it names."""
+    return checked_plan(load_scenario(config), plugins, itertools.count(REGISTRY_BASE_PORT))
+
+
+def _solo_indexes(plan: Plan) -> set[int]:
+    solo = {m.agent_id for m in plan.registry().miners if m.is_solo_miner}
+    return {
+        p.spec.index
+        for p in plan.agents
+        if p.agent.id in solo and isinstance(p.spec, UserAgentSpec)
+    }
+
+
+def prepare_run(
+    config: Path, run_dir: Path, *, speed: float | None = None, seed: int | None = None
+) -> tuple[Plan, RunDir]:
+    """Validate ``config``, plan it on free loopback ports, and create its run
+    directory with ``run.json`` (simulated time not started)."""
+    scenario = load_scenario(config)
+    plan = checked_plan(
+        scenario, get_plugin_manager(), iter(free_tcp_ports(ports_needed(scenario)))
+    )
+    run = RunDir.create(run_dir, config)
+    controller = scenario.block_controller
+    run.write_info(
+        RunInfo(
+            config=str(config),
+            seed=seed if seed is not None else _seed_of(scenario.general.seed),
+            speed=speed if speed is not None else scenario.general.speed,
+            engine="local",
+            stop_time=scenario.general.stop_time,
+            block_interval=controller.interval if controller else 0.0,
+            solo_miner_threshold=plan.solo_miner_threshold,
+            started_wall=time.time(),
+        )
+    )
+    return plan, run
+
+
+def run_scenario(run: RunDir, info: RunInfo) -> Scenario:
+    """The run's copy of the config, with relative paths as the original had them."""
+    return load_scenario(run.config, relative_to=Path(info.config).parent)
+
+
+def _seed_of(configured: int | None) -> int:
+    return configured if configured is not None else new_run_seed()

@@ -1,0 +1,251 @@
+"""The run directory: everything one run writes, and every file name, defined here once.
+
+Layout::
+
+    RUN_DIR/run.json                RunInfo: config, seed, pace, outcome
+    RUN_DIR/config.yaml             the scenario as it was when the run started
+    RUN_DIR/shared/                 private (0700): what the run's processes share
+        agent_registry.json         who is in the network (records.registry)
+        miners.json
+        credentials.json            RPC logins (0600)
+        blocks.jsonl                journals (records.schema)
+        transfers.jsonl
+        confirmations.jsonl
+        node_status.jsonl
+        sync_events.jsonl
+        final_state.json
+    RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
+    RUN_DIR/logs/                   one log per process
+    RUN_DIR/pids.json               every process the run started (processes.leftovers)
+    RUN_DIR/report/                 the report
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from monerosim_core.records.codec import RecordFormatError, decode, encode
+from monerosim_core.records.files import (
+    LineProblem,
+    RecordFileError,
+    append_line,
+    read_json,
+    read_lines,
+    write_json_atomic,
+)
+from monerosim_core.records.schema import (
+    BlockRecord,
+    ConfirmationRecord,
+    FinalState,
+    NodeStatusRecord,
+    SyncEventRecord,
+    TransferRecord,
+)
+
+RUN_INFO_FILE = "run.json"
+CONFIG_COPY = "config.yaml"
+SHARED_DIR = "shared"
+LOGS_DIR = "logs"
+NODES_DIR = "nodes"
+REPORT_DIR = "report"
+PIDS_FILE = "pids.json"
+AGENT_REGISTRY_FILE = "agent_registry.json"
+MINER_REGISTRY_FILE = "miners.json"
+CREDENTIALS_FILE = "credentials.json"
+FINAL_STATE_FILE = "final_state.json"
+BLOCKS_FILE = "blocks.jsonl"
+TRANSFERS_FILE = "transfers.jsonl"
+CONFIRMATIONS_FILE = "confirmations.jsonl"
+NODE_STATUS_FILE = "node_status.jsonl"
+SYNC_EVENTS_FILE = "sync_events.jsonl"
+
+R = TypeVar("R")
+
+
+class RunDirError(Exception):
+    """A run directory that is missing, or whose ``run.json`` is damaged."""
+
+
+@attrs.frozen
+class RunInfo:
+    """The contents of ``run.json`` (see the report for who reads which field)."""
+
+    config: str
+    seed: int
+    speed: float
+    engine: str
+    stop_time: float
+    block_interval: float
+    solo_miner_threshold: float
+    started_wall: float
+    clock_epoch_wall: float | None = None  # wall time at simulated t=0
+    ended_wall: float | None = None
+    sim_elapsed: float | None = None
+    end_reason: str | None = None  # completed | interrupted | failed
+
+
+@attrs.frozen
+class JournalContents(Generic[R]):
+    """The records of a journal, and the lines that could not be read (never fatal)."""
+
+    records: tuple[R, ...]
+    problems: tuple[LineProblem, ...]
+
+
+@attrs.frozen
+class Journal(Generic[R]):
+    """One append-only JSON Lines file of ``record_type`` records."""
+
+    path: Path
+    record_type: type[R]
+
+    def append(self, record: R) -> None:
+        append_line(self.path, encode(record))
+
+    @property
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def read(self) -> JournalContents[R]:
+        """Every readable record, in file order; bad lines are listed, not raised."""
+        lines, problems = read_lines(self.path)
+        records = []
+        for number, doc in lines:
+            try:
+                records.append(decode(self.record_type, doc, f"line {number}"))
+            except RecordFormatError as exc:
+                problems.append(LineProblem(self.path, number, str(exc).partition(": ")[2]))
+        return JournalContents(tuple(records), tuple(sorted(problems, key=lambda p: p.line)))
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.read().records)
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    return Path(path).absolute()
+
+
+@attrs.frozen
+class RunDir:
+    # Absolute: every path handed to a daemon is resolved in that daemon's own
+    # working directory, so a relative run directory (the default runs/...) breaks.
+    root: Path = attrs.field(converter=_absolute)
+
+    @property
+    def shared(self) -> Path:
+        return self.root / SHARED_DIR
+
+    @property
+    def logs(self) -> Path:
+        return self.root / LOGS_DIR
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_DIR
+
+    @property
+    def config(self) -> Path:
+        return self.root / CONFIG_COPY
+
+    @property
+    def final_state_path(self) -> Path:
+        return self.shared / FINAL_STATE_FILE
+
+    def node_dir(self, agent_id: str) -> Path:
+        return self.root / NODES_DIR / agent_id
+
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
+
+    @property
+    def blocks(self) -> Journal[BlockRecord]:
+        return Journal(self.shared / BLOCKS_FILE, BlockRecord)
+
+    @property
+    def transfers(self) -> Journal[TransferRecord]:
+        return Journal(self.shared / TRANSFERS_FILE, TransferRecord)
+
+    @property
+    def confirmations(self) -> Journal[ConfirmationRecord]:
+        return Journal(self.shared / CONFIRMATIONS_FILE, ConfirmationRecord)
+
+    @property
+    def node_status(self) -> Journal[NodeStatusRecord]:
+        return Journal(self.shared / NODE_STATUS_FILE, NodeStatusRecord)
+
+    @property
+    def sync_events(self) -> Journal[SyncEventRecord]:
+        return Journal(self.shared / SYNC_EVENTS_FILE, SyncEventRecord)
+
+    @classmethod
+    def create(cls, root: Path, config_source: Path) -> RunDir:
+        """Make a new run directory; refuses one that already holds a run."""
+        run = cls(root)
+        if (run.root / RUN_INFO_FILE).exists():
+            raise FileExistsError(f"{root} already holds a run; choose another --run-dir")
+        run.root.mkdir(parents=True, exist_ok=True)
+        run.shared.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(run.shared, 0o700)  # mkdir's mode is filtered by the umask
+        run.logs.mkdir(exist_ok=True)
+        shutil.copyfile(config_source, run.config)
+        return run
+
+    def read_info(self) -> RunInfo:
+        """``run.json``; :class:`RunDirError` when it is missing or damaged."""
+        path = self.root / RUN_INFO_FILE
+        try:
+            return decode(RunInfo, read_json(path), str(path))
+        except FileNotFoundError:
+            raise RunDirError(
+                f"{self.root} is not a monerosim run directory (no {path.name})"
+            ) from None
+        except (RecordFileError, RecordFormatError) as exc:
+            raise RunDirError(f"not a valid run description: {exc}") from None
+
+    def write_info(self, info: RunInfo) -> None:
+        write_json_atomic(self.root / RUN_INFO_FILE, encode(info))
+
+    def update_info(self, **changes: Any) -> RunInfo:
+        info = attrs.evolve(self.read_info(), **changes)
+        self.write_info(info)
+        return info
+
+    def write_final_state(self, state: FinalState) -> None:
+        write_json_atomic(self.final_state_path, encode(state))
+
+    def read_final_state(self) -> FinalState | None:
+        """``final_state.json``, None when it was not written.
+
+        :raises RecordFileError: when it is unreadable or malformed.
+        """
+        path = self.final_state_path
+        try:
+            doc = read_json(path)
+        except FileNotFoundError:
+            return None
+        try:
+            return decode(FinalState, doc, str(path))
+        except RecordFormatError as exc:
+            raise RecordFileError(str(exc)) from None
+
+    def write_credentials(self, credentials: dict[str, tuple[str, str]]) -> None:
+        """RPC logins per process name, readable by the run's owner only."""
+        path = self.shared / CREDENTIALS_FILE
+        write_json_atomic(path, {k: list(v) for k, v in credentials.items()}, mode=0o600)
+
+    def read_credentials(self) -> dict[str, tuple[str, str]]:
+        path = self.shared / CREDENTIALS_FILE
+        try:
+            doc = read_json(path)
+        except FileNotFoundError:
+            return {}
+        try:
+            return {str(k): (str(v[0]), str(v[1])) for k, v in doc.items()}
+        except (AttributeError, TypeError, IndexError, KeyError):
+            raise RecordFileError(f"{path}: expected an object of [user, password]") from None

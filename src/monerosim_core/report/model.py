@@ -1,0 +1,37 @@
+"""The report as one value: every section, and the findings, of one run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from monerosim_core.records.layout import RunInfo
+from monerosim_core.report.blocks import BlockSection, IntervalSection
+from monerosim_core.report.chain import ChainSection, MonitorSection, SyncSection
+from monerosim_core.report.plots import PlotOutcome
+from monerosim_core.report.transfers import TransferSection
+from monerosim_core.report.wallets import WalletSection
+
+
+@attrs.frozen
+class Report:
+    """What a run did, checked against its configuration.
+
+    A section is ``None`` when the file it comes from was not recorded. ``findings``
+    lists, in plain words, everything a researcher should look at before trusting
+    the run. ``output_dir`` and ``plots`` are set once the report is written.
+    """
+
+    run_dir: Path
+    run: RunInfo
+    findings: tuple[str, ...]
+    blocks: BlockSection
+    intervals: IntervalSection
+    wallets: WalletSection
+    transfers: TransferSection | None
+    chain: ChainSection | None
+    sync: SyncSection | None
+    monitor: MonitorSection | None
+    output_dir: Path | None = None
+    plots: PlotOutcome | None = None

@@ -1,0 +1,351 @@
+"""The report as markdown, as written to ``report/summary.md``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from monerosim_core.records.layout import (
+    FINAL_STATE_FILE,
+    NODE_STATUS_FILE,
+    SYNC_EVENTS_FILE,
+    TRANSFERS_FILE,
+)
+from monerosim_core.report.blocks import ALPHA, BlockSection, IntervalSection
+from monerosim_core.report.chain import ChainSection, MonitorSection, SyncSection
+from monerosim_core.report.model import Report
+from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
+from monerosim_core.report.render.fmt import NOT_RECORDED, opt, pct, secs, short
+from monerosim_core.report.transfers import TransferCounts, TransferSection
+from monerosim_core.report.wallets import WalletSection
+from monerosim_core.report.xmr import format_xmr
+
+_PLOT_TITLES = {
+    BLOCKS_PNG: "Blocks per miner, observed vs expected",
+    INTERVALS_PNG: "Inter-block times",
+    HEIGHTS_PNG: "Node heights over time",
+}
+
+
+def render_markdown(report: Report) -> str:
+    r = report.run
+    lines = [
+        "# monerosim run report",
+        "",
+        f"Run directory: `{report.run_dir}`",
+        "",
+        *_table(
+            ["config", "seed", "engine", "speed", "stop time", "simulated", "ended"],
+            [
+                [
+                    f"`{r.config}`",
+                    str(r.seed),
+                    r.engine,
+                    f"{r.speed:g}x",
+                    secs(r.stop_time),
+                    secs(r.sim_elapsed),
+                    r.end_reason or "no end record",
+                ]
+            ],
+        ),
+        "",
+        "## Findings",
+        "",
+        *([f"- {f}" for f in report.findings] or ["No problems found."]),
+        "",
+        *_blocks_md(report.blocks),
+        *_intervals_md(report.intervals),
+        *_wallets_md(report.wallets),
+        *_transfers_md(report.transfers),
+        *_chain_md(report.chain, report.sync, report.monitor),
+        *_plots_md(report.plots),
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _blocks_md(b: BlockSection) -> list[str]:
+    fit = b.fit
+    out = [
+        "## Blocks per miner",
+        "",
+        f"{b.total} blocks: {b.bootstrap} bootstrap, {b.total - b.bootstrap} after bootstrap, "
+        f"of which {b.counted} were won by configured miners (the sample tested below).",
+        "",
+        "Bootstrap: "
+        + (", ".join(f"{w.agent_id} {w.blocks}" for w in b.bootstrap_winners) or "none")
+        + " (not drawn from the weights, not tested).",
+        "",
+        *_table(
+            ["miner", "solo", "weight", "expected", "observed", "observed share"],
+            [
+                [
+                    s.agent_id,
+                    "yes" if s.is_solo_miner else "",
+                    pct(s.weight),
+                    f"{s.expected:.2f}",
+                    str(s.observed),
+                    pct(s.observed_share),
+                ]
+                for s in b.shares
+            ],
+        ),
+        "",
+        f"Chi-square goodness of fit at alpha = {ALPHA:g}:",
+        "",
+    ]
+    if fit.test is not None:
+        out.append(f"- all miners: {_chi(fit.test.statistic, fit.test.dof, fit.test.p_value)}")
+    if fit.pooled is not None:
+        pooled = fit.pooled
+        out.append(f"- small miners pooled: {_chi(pooled.statistic, pooled.dof, pooled.p_value)}")
+    out += [f"- **verdict**: {fit.verdict}", ""]
+    if b.unknown_winners:
+        out += [
+            "Blocks won by agents not in miners.json (left out of the test): "
+            + ", ".join(f"{w.agent_id} {w.blocks}" for w in b.unknown_winners),
+            "",
+        ]
+    if b.reselections:
+        out += [
+            f"{len(b.reselections)} block(s) went to a reselected miner "
+            "(counted above; many of them bias the shares):",
+            "",
+            *_table(
+                ["height", "winner", "chosen first (failed)"],
+                [[str(x.height), x.winner, ", ".join(x.reselected_from)] for x in b.reselections],
+            ),
+            "",
+        ]
+    else:
+        out += ["No block needed a reselected miner.", ""]
+    if b.duplicate_heights:
+        out += [f"Heights recorded more than once: {', '.join(map(str, b.duplicate_heights))}", ""]
+    return out
+
+
+def _intervals_md(i: IntervalSection) -> list[str]:
+    out = ["## Inter-block times", ""]
+    if i.count == 0:
+        return [*out, "Fewer than two non-bootstrap blocks: no interval to measure.", ""]
+    return [
+        *out,
+        "Simulated seconds between consecutive non-bootstrap blocks.",
+        "",
+        *_table(
+            ["count", "mean", "median", "stdev", "min", "max", "configured"],
+            [
+                [str(i.count)]
+                + [secs(v) for v in (i.mean, i.median, i.stdev, i.minimum, i.maximum)]
+                + [secs(i.configured)]
+            ],
+        ),
+        "",
+    ]
+
+
+def _wallets_md(w: WalletSection) -> list[str]:
+    out = ["## Rewards and wallet balances", ""]
+    out.append(
+        "Expected balance = rewards of the blocks won - amounts and fees sent "
+        "+ amounts of confirmed transfers received; balance = total at the end, "
+        "locked included (XMR)."
+    )
+    if not w.transfers_recorded:
+        out.append(f"{TRANSFERS_FILE} {NOT_RECORDED}: expected balances are rewards only.")
+    if not w.final_state_recorded:
+        out.append(f"{FINAL_STATE_FILE} {NOT_RECORDED}: balances cannot be checked.")
+    out += [
+        "",
+        *_table(
+            [
+                "wallet",
+                "miner",
+                "blocks won",
+                "rewards",
+                "sent",
+                "fees",
+                "received",
+                "expected",
+                "balance",
+                "difference",
+                "check",
+            ],
+            [
+                [
+                    c.agent_id,
+                    "yes" if c.is_miner else "",
+                    str(c.blocks_won),
+                    format_xmr(c.rewards),
+                    format_xmr(c.sent),
+                    format_xmr(c.fees),
+                    format_xmr(c.received),
+                    format_xmr(c.expected),
+                    opt(c.balance, format_xmr),
+                    opt(c.difference, lambda d: format_xmr(d, signed=True)),
+                    c.status + (f" ({c.note})" if c.note else ""),
+                ]
+                for c in w.wallets
+            ],
+        ),
+        "",
+    ]
+    if w.count("mismatch"):
+        out += [
+            "A mismatch can come from a block later orphaned by a reorganisation, a wallet "
+            "that had not refreshed to the final height, or a confirmation that was not "
+            "recorded.",
+            "",
+        ]
+    if w.payout_mismatches:
+        out += [
+            "Blocks paid to an address other than the winner's registered one:",
+            "",
+            *_table(
+                ["height", "winner", "paid to", "registered"],
+                [
+                    [str(p.height), p.winner, p.paid_to, p.registered or "none"]
+                    for p in w.payout_mismatches
+                ],
+            ),
+            "",
+        ]
+    return out
+
+
+def _transfers_md(t: TransferSection | None) -> list[str]:
+    out = ["## Transfers", ""]
+    if t is None:
+        return [*out, f"{TRANSFERS_FILE} {NOT_RECORDED}.", ""]
+    rows = [["all", *_count_cells(t.totals)]]
+    rows += [[k.kind, *_count_cells(k.counts)] for k in t.by_kind]
+    out += [
+        *_table(["kind", "records", "sent", "confirmed", "pending", "failed"], rows),
+        "",
+        f"{t.retried} transfer(s) needed more than one attempt.",
+        "",
+    ]
+    if t.failed_by_cause:
+        out += [
+            "Failed, by cause:",
+            "",
+            *_table(
+                ["cause", "count", "example error"],
+                [[c.cause, str(c.count), _cell(c.example or "")] for c in t.failed_by_cause],
+            ),
+            "",
+        ]
+    conf = t.confirmation
+    if conf.measured == 0:
+        return [*out, "No confirmation delay to measure.", ""]
+    out += [
+        f"Confirmation delay (confirmed height - sent height) of {conf.measured} "
+        "confirmed transfer(s): "
+        f"mean {conf.mean_blocks:.2f}, median {conf.median_blocks:g}, max {conf.max_blocks} "
+        f"blocks; in simulated time mean {secs(conf.mean_seconds)}, "
+        f"median {secs(conf.median_seconds)}.",
+        "",
+        *_table(
+            ["within", "confirmed", "share"],
+            [[f"{w.blocks} block(s)", str(w.count), pct(w.share)] for w in conf.within],
+        ),
+        "",
+        "Delay histogram: " + ", ".join(f"{d.blocks}: {d.count}" for d in conf.histogram),
+        "",
+    ]
+    return out
+
+
+def _chain_md(c: ChainSection | None, s: SyncSection | None, m: MonitorSection | None) -> list[str]:
+    out = ["## Chain heights per node", ""]
+    if c is None:
+        out += [f"{FINAL_STATE_FILE} {NOT_RECORDED}.", ""]
+    else:
+        out += [
+            f"{c.in_sync} of {len(c.nodes)} nodes on the majority tip "
+            f"(height {opt(c.majority_height)}, hash `{short(c.majority_hash)}`).",
+            "",
+            *_table(
+                ["node", "height", "top hash", "in sync"],
+                [
+                    [
+                        n.agent_id,
+                        opt(n.height),
+                        f"`{short(n.top_hash)}`" if n.top_hash else "",
+                        {True: "yes", False: "**no**", None: f"unreadable: {n.error}"}[n.in_sync],
+                    ]
+                    for n in c.nodes
+                ],
+            ),
+            "",
+        ]
+    out += ["Sync divergence events: "]
+    if s is None:
+        out[-1] += f"{SYNC_EVENTS_FILE} {NOT_RECORDED}."
+    elif not s.events:
+        out[-1] += "none."
+    else:
+        out[-1] += (
+            f"{len(s.events)}, {s.unresolved} still open at the end; "
+            f"{secs(s.diverged_seconds)} diverged in total (resolved events)."
+        )
+        out += [
+            "",
+            *_table(
+                ["start", "end", "duration", "heights", "detail"],
+                [
+                    [
+                        secs(e.start_sim_time),
+                        secs(e.end_sim_time) if e.end_sim_time is not None else "open",
+                        secs(e.duration),
+                        ", ".join(f"{h.agent_id} {h.height}" for h in e.heights),
+                        _cell(e.detail),
+                    ]
+                    for e in s.events
+                ],
+            ),
+        ]
+    out += ["", "Monitor samples: "]
+    if m is None:
+        out[-1] += f"{NODE_STATUS_FILE} {NOT_RECORDED}."
+    elif m.samples == 0:
+        out[-1] += "none."
+    else:
+        out[-1] += (
+            f"{m.samples} from {secs(m.first_sim_time)} to {secs(m.last_sim_time)}; "
+            f"largest height spread {opt(m.max_spread)} block(s) "
+            f"(at {secs(m.max_spread_sim_time)}); {m.unreachable_readings} unreadable "
+            "node reading(s)."
+        )
+    return [*out, ""]
+
+
+def _plots_md(p: PlotOutcome | None) -> list[str]:
+    if p is None:
+        return []
+    out = ["## Plots", ""]
+    if p.unavailable is not None:
+        return [*out, f"Plots skipped: {p.unavailable}.", ""]
+    for name in p.files:
+        out += [f"![{_PLOT_TITLES.get(name, name)}]({name})", ""]
+    out += [f"- not drawn: {why}" for why in p.skipped]
+    return [*out, ""]
+
+
+def _count_cells(c: TransferCounts) -> list[str]:
+    return [str(c.records), str(c.sent), str(c.confirmed), str(c.pending), str(c.failed)]
+
+
+def _chi(statistic: float, dof: int, p: float) -> str:
+    return f"statistic {statistic:.4g}, dof {dof}, p-value {p:.4g}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def _cell(value: str) -> str:
+    # A pipe or newline inside an error message would break the markdown table.
+    return value.replace("|", "\\|").replace("\n", " ")

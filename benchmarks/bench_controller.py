@@ -32,6 +32,7 @@ from monerosim_core.engine.network import start_network
 from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID
 from monerosim_core.planning.prepare import prepare_run
 from monerosim_core.processes.supervisor import ProcessSupervisor
+from monerosim_core.simtime.clocks import FixedClock
 
 CONFIG = """\
 general: {{stop_time: "10h", seed: 1, bootstrap_blocks: 0}}
@@ -59,28 +60,33 @@ def measure(size: int, blocks: int, workdir: Path) -> dict[str, float]:
     hashrates = [size - i for i in range(size)]  # unequal shares
     config.write_text(CONFIG.format(miners="\n".join(MINER.format(h=h) for h in hashrates)))
     plan, run = prepare_run(config, workdir / f"run-{size}")
-    run.update_info(clock_epoch_wall=time.time())
     scenario = plan.scenario
     assert scenario.block_controller is not None
     with ProcessSupervisor(run.root) as supervisor:
         started = time.monotonic()
-        network, plan = start_network(plan, run, supervisor)
-        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root)
+        network = start_network(plan, run, supervisor)
+        network.wait_for_wallets()
+        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root, clock=FixedClock())
         controller = BlockController.create(rt, scenario.block_controller)
-        controller.mine_block(bootstrap=True)
+        sim_time = 0.0
+        controller.mine_block(sim_time, bootstrap=True)
         startup = time.monotonic() - started
 
         # Warm every node's RandomX cache first, so neither loop pays for it.
         for _ in range(3 * size):
-            controller.mine_block(bootstrap=True)
+            sim_time += 1.0
+            controller.mine_block(sim_time, bootstrap=True)
 
-        controller.propagation_wait = 0.0
         t0 = time.perf_counter()
+        records = []
         for _ in range(blocks):
-            controller.mine_block(bootstrap=False)
+            sim_time += 1.0
+            record = controller.mine_block(sim_time, bootstrap=False)
+            assert record is not None
+            records.append(record)
         elapsed = time.perf_counter() - t0
         controller_rate = blocks / elapsed
-        own_rate = blocks / (elapsed - controller.propagation_wait)
+        own_rate = blocks / (elapsed - sum(r.wall_tip_wait for r in records))
 
         node_id = plan.nodes[0].agent.id
         node = network.daemons[node_id]
@@ -90,7 +96,6 @@ def measure(size: int, blocks: int, workdir: Path) -> dict[str, float]:
         for _ in range(blocks):
             node.generateblocks(1, address)
         bare_rate = blocks / (time.perf_counter() - t0)
-        controller.close()
         rt.close()
 
         procs = supervisor.processes.values()

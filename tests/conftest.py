@@ -77,6 +77,19 @@ def no_leftover_daemons() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Runs started by the tests cache their bootstraps in the session's own
+    directory, never in the user's ~/.cache (the runs inherit the environment)."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_leftover_daemons_at_exit() -> Iterator[None]:
     yield
     leaked = child_daemon_pids()

@@ -22,7 +22,6 @@ MINING_CONFIG = """\
 general:
   stop_time: "{stop_time}"
   seed: {seed}
-  speed: {speed}
   bootstrap_blocks: {bootstrap}
   log_level: info
 agents:
@@ -51,14 +50,17 @@ def write_config(directory: Path, text: str, **values: Any) -> Path:
     return path
 
 
-def start_run(config: Path, run_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    """``monerosim run`` in its own session, output captured."""
+def start_run(
+    config: Path, run_dir: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """``monerosim run`` in its own session, output captured; ``env`` is added to ours."""
     return subprocess.Popen(
         [*CLI, "run", str(config), "--run-dir", str(run_dir), "--progress", "lines", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -119,12 +121,11 @@ def agent_pid(run_dir: Path, agent_id: str) -> int:
 
 
 def start_mining_run(tmp_path: Path, seed: int) -> tuple[subprocess.Popen[str], Path]:
-    """A long 3-miner run, returned once its first block after the bootstrap is in."""
-    config = write_config(
-        tmp_path, MINING_CONFIG, stop_time="10h", seed=seed, speed=200, bootstrap=5
-    )
+    """A long 3-miner run (paced at 200x so it lasts minutes), returned once its first
+    block after the bootstrap is in."""
+    config = write_config(tmp_path, MINING_CONFIG, stop_time="10h", seed=seed, bootstrap=5)
     run_dir = tmp_path / "run"
-    proc = start_run(config, run_dir)
+    proc = start_run(config, run_dir, "--speed", "200")
     try:
         wait_for(
             lambda: any(not b["bootstrap"] for b in records(run_dir, BLOCKS_FILE)),

@@ -355,13 +355,14 @@ def write_run(run_dir: Path, *, clock_started: bool) -> None:
         RunInfo(
             config=str(QUICKSTART),
             seed=42,
-            speed=60.0,
             engine="local",
             stop_time=7200.0,
             block_interval=120.0,
+            block_times="fixed",
+            tx_propagation=5.0,
             solo_miner_threshold=6.0,
             started_wall=now,
-            clock_epoch_wall=now if clock_started else None,
+            conductor=str(run_dir / "gone.sock") if clock_started else None,
         )
     )
 
@@ -370,9 +371,10 @@ def write_run(run_dir: Path, *, clock_started: bool) -> None:
     ("agent", "clock_started", "message"),
     [
         ("nosuch", True, "no agent 'nosuch' in this run"),
-        ("miner-01", False, "the run has not started its clock yet"),
+        ("miner-01", False, "the run has not started simulated time yet"),
+        ("miner-01", True, "cannot reach the conductor at"),
     ],
-    ids=["unknown-agent", "clock-not-started"],
+    ids=["unknown-agent", "time-not-started", "conductor-gone"],
 )
 def test_agent_that_cannot_start_in_a_run_is_a_clear_error(
     agent: str, clock_started: bool, message: str, tmp_path: Path

@@ -47,9 +47,8 @@ BLOCKS = 50  # 50 blocks of 120 s after the bootstrap
 def mining_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("mining")
     config = write_config(
-        base, MINING_CONFIG, stop_time=f"{BLOCKS * 120 + 60}s", seed=7, speed=200,
-        bootstrap=BOOTSTRAP,
-    )  # fmt: skip
+        base, MINING_CONFIG, stop_time=f"{BLOCKS * 120 + 60}s", seed=7, bootstrap=BOOTSTRAP
+    )
     run_dir = base / "run"
     code, out = finish(start_run(config, run_dir))
     assert code == 0, out[-4000:]
@@ -139,18 +138,20 @@ def test_a_crashing_controller_fails_the_run_and_leaves_nothing(tmp_path: Path) 
     os.kill(agent_pid(run_dir, "block-controller"), signal.SIGKILL)
     code, out = finish(proc, timeout=120)
     assert code == 1
-    assert "the block controller failed" in out
+    assert "agent block-controller left the run" in out
+    assert "exit code -9" in out  # SIGKILL, as the run's record says too
     assert "Traceback" not in out
     assert processes_of_run(run_dir) == []
-    assert RunDir(run_dir).read_info().end_reason == "failed"
+    info = RunDir(run_dir).read_info()
+    assert info.end_reason == "failed"
+    assert info.failure is not None and "block-controller" in info.failure
+    assert "exit code -9" in info.failure
 
 
 def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> None:
-    config = write_config(
-        tmp_path, MINING_CONFIG, stop_time="3000s", seed=3, speed=150, bootstrap=5
-    )
+    config = write_config(tmp_path, MINING_CONFIG, stop_time="3000s", seed=3, bootstrap=5)
     run_dir = tmp_path / "run"
-    proc = start_run(config, run_dir)
+    proc = start_run(config, run_dir, "--speed", "150")
     wait_for(
         lambda: sum(not b["bootstrap"] for b in records(run_dir, BLOCKS_FILE)) >= 3,
         240, "three blocks after the bootstrap",

@@ -218,8 +218,7 @@ def test_a_plugin_with_no_hook_gets_a_warning(
     assert main(["plugins"]) == 0
     err = capsys.readouterr().err
     assert (
-        "monerosim: warning: plugin 'hollow' (fakeplug-empty) implements no monerosim hook"
-        in err
+        "monerosim: warning: plugin 'hollow' (fakeplug-empty) implements no monerosim hook" in err
     )
 
 

@@ -51,25 +51,34 @@ def make_run(
     sync_events: Sequence[Mapping[str, Any]] | None = None,
     final_state: Mapping[str, Any] | None = None,
     end_reason: str | None = "completed",
+    block_times: str = "fixed",
+    stop_time: float | None = None,
 ) -> Path:
-    """A run directory as the rest of monerosim leaves it; ``None`` leaves a file out."""
+    """A run directory as the rest of monerosim leaves it; ``None`` leaves a file out.
+
+    ``stop_time`` defaults to just after the last block (as a run that went to its end).
+    """
     run_dir = tmp_path / "run"
     shared = run_dir / "shared"
     shared.mkdir(parents=True)
     agents = [_agent(i, name, hashrate) for i, (name, hashrate) in enumerate(MINERS.items())]
     agents += [_agent(len(agents) + i, name, 0.0) for i, name in enumerate(USERS)]
     write_registry(shared, Registry(agents=tuple(agents), miners=build_miners(agents, 2.0)))
+    if stop_time is None:
+        times = [] if isinstance(blocks, str) else [b["sim_time"] for b in blocks]
+        stop_time = max([0.0, *times]) + 60.0
     run = {
         "config": "configs/test.yaml",
         "seed": 7,
-        "speed": 10.0,
         "engine": "local",
         "started_wall": 1_700_000_000.0,
         "ended_wall": 1_700_000_400.0 if end_reason else None,
-        "stop_time": 4000.0,
-        "sim_elapsed": 4000.0 if end_reason else None,
+        "stop_time": stop_time,
+        "sim_elapsed": stop_time if end_reason else None,
         "end_reason": end_reason,
         "block_interval": 120.0,
+        "block_times": block_times,
+        "tx_propagation": 5.0,
         "solo_miner_threshold": 2.0,
     }
     (run_dir / "run.json").write_text(json.dumps(run))
@@ -149,7 +158,9 @@ def mined(wins: Mapping[str, int], first_height: int = 1) -> list[dict[str, Any]
             if left[name]:
                 queue.append(name)
                 left[name] -= 1
-    return [block(first_height + i, winner) for i, winner in enumerate(queue)]
+    return [
+        block(first_height + i, winner, sim_time=120.0 * (i + 1)) for i, winner in enumerate(queue)
+    ]
 
 
 def tx(
@@ -659,3 +670,120 @@ def test_missing_registry_is_a_report_error(tmp_path: Path) -> None:
 
     with pytest.raises(ReportError, match=r"miners\.json"):
         build_report(run_dir)
+
+
+# ---------------------------------------------------------------- exact time
+
+
+def test_drifting_fixed_intervals_are_a_finding(tmp_path: Path) -> None:
+    # 20 blocks meant to come every 120 s, mined every 125 s: time drifted.
+    blocks = [block(h, "m1", sim_time=125.0 * h) for h in range(1, 21)]
+
+    report = build_report(make_run(tmp_path, blocks))
+
+    fit = report.intervals.fit
+    assert fit.consistent is False
+    assert fit.mean_error == pytest.approx(5 / 120)
+    assert any(
+        f.startswith("Inter-block times: Mean 125.000 s is NOT within 1%") for f in report.findings
+    )
+    # On the schedule's own terms: most of the due times have no block, and the
+    # blocks came at times nothing was scheduled for.
+    assert report.intervals.due == 21  # 120 s blocks before 2500 + 60 s
+    assert len(report.intervals.missing) == 21  # 125 h = 120 k first at 3000 s
+    assert len(report.intervals.unscheduled) == 20
+    assert any("scheduled block(s) were not mined" in f for f in report.findings)
+    assert any("at no scheduled time" in f for f in report.findings)
+
+
+def test_exact_fixed_intervals_raise_nothing(tmp_path: Path) -> None:
+    report = build_report(make_run(tmp_path, mined({"m1": 10, "m2": 6, "m3": 4})))
+    assert report.intervals.fit.consistent is True
+    assert (report.intervals.due, report.intervals.missing) == (20, ())
+    assert not any("nter-block" in f or "scheduled" in f for f in report.findings)
+
+
+def test_exponential_times_are_tested_with_kolmogorov_smirnov(tmp_path: Path) -> None:
+    from monerosim_core.config.model import BlockTimes
+    from monerosim_core.planning.schedule import blocks_due
+
+    due = blocks_due(120.0, BlockTimes.EXPONENTIAL, 7, 120.0 * 300)
+    honest = [block(i + 1, "m1", sim_time=t) for i, t in enumerate(due)]
+    report = build_report(make_run(tmp_path / "a", honest, block_times="exponential"))
+    assert report.intervals.fit.ks is not None
+    assert report.intervals.fit.consistent is True
+    assert report.intervals.missing == ()
+
+    # The same number of blocks at a fixed spacing is no exponential process.
+    regular = [block(i + 1, "m1", sim_time=120.0 * (i + 1)) for i in range(len(due))]
+    report = build_report(make_run(tmp_path / "b", regular, block_times="exponential"))
+    assert report.intervals.fit.consistent is False
+    assert any("NOT consistent with exponential gaps" in f for f in report.findings)
+
+
+def test_a_settle_bound_hit_is_a_finding(tmp_path: Path) -> None:
+    blocks = mined({"m1": 3, "m2": 2, "m3": 1})
+    blocks[2] = {**blocks[2], "wall_settle": 30.2, "settle_missing": 2}
+
+    report = build_report(make_run(tmp_path, blocks))
+
+    assert (report.timing.settle_bound_hits, report.timing.settle_missing) == (1, 2)
+    assert report.timing.settle_wall == pytest.approx(30.2)
+    assert any(
+        "Settling hit its bound before 1 block(s): 2 transfer(s)" in f for f in report.findings
+    )
+
+
+def test_records_are_checked_against_the_chain_at_the_end(tmp_path: Path) -> None:
+    blocks = mined({"m1": 2, "m2": 2})
+    for b in blocks:
+        b["timestamp"] = 1_600_000_000 + int(b["sim_time"])
+    chain = {str(b["height"]): {"hash": b["hash"], "timestamp": b["timestamp"]} for b in blocks}
+    chain["2"] = {"hash": "e" * 64, "timestamp": chain["2"]["timestamp"]}  # orphaned record
+    chain["3"] = {**chain["3"], "timestamp": chain["3"]["timestamp"] + 7}  # clock disagreement
+    chain["5"] = {"hash": "f" * 64, "timestamp": 1_600_000_600}  # mined by nobody we know
+    final = {"nodes": nodes({"m1": (5, "f" * 64)}), "wallets": {}, "chain": chain,
+             "chain_source": "m1"}  # fmt: skip
+
+    report = build_report(make_run(tmp_path, blocks, final_state=final))
+
+    on_chain = report.records_on_chain
+    assert on_chain is not None
+    assert (on_chain.checked, on_chain.off_chain, on_chain.timestamp_mismatches) == (4, (2,), (3,))
+    assert (on_chain.unrecorded, on_chain.chain_tip, on_chain.highest_record) == ((5,), 5, 4)
+    assert any("not on the main chain" in f and "2" in f for f in report.findings)
+    assert any("timestamps differ from the records at heights 3" in f for f in report.findings)
+    assert any("without a record: heights 5" in f for f in report.findings)
+
+
+def test_wall_time_pace_and_rpc_time_are_reported(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path, mined({"m1": 2, "m2": 1}))
+    timing = {
+        "phases": {"startup": 5.0, "bootstrap": 10.0, "simulation": 4.0, "shutdown": 1.0},
+        "pace": 90.0,
+        "speed_cap": None,
+        "advances": 7,
+        "agents": {"block-controller": {"actions": 3, "busy_wall": 0.6, "longest_action": 0.3}},
+    }
+    (run_dir / "shared" / "timing.json").write_text(json.dumps(timing))
+    calls = [
+        {"process": "block-controller", "method": "submit_block", "calls": 3, "errors": 0,
+         "wall": 0.3},
+        {"process": "engine", "method": "submit_block", "calls": 100, "errors": 1, "wall": 9.0},
+        {"process": "user-01", "method": "transfer", "calls": 2, "errors": 0, "wall": 1.0},
+    ]  # fmt: skip
+    (run_dir / "shared" / "rpc_calls.jsonl").write_text(
+        "".join(json.dumps(c) + "\n" for c in calls)
+    )
+
+    report = write_report(run_dir)
+
+    t = report.timing
+    assert (t.pace, t.advances, t.phases) == (90.0, 7, timing["phases"])
+    [submit, transfer] = t.rpc
+    assert (submit.method, submit.calls, submit.errors) == ("submit_block", 103, 1)
+    assert submit.wall == pytest.approx(9.3)
+    assert transfer.mean_ms == pytest.approx(500.0)
+    md = render_markdown(report)
+    assert "## Wall time" in md and "| submit_block | 103 | 1 | 9.3 s |" in md
+    assert "pace 90.0x" in render_terminal(report)

@@ -8,7 +8,12 @@ from collections.abc import Callable
 
 import pytest
 
-from monerosim_core.report.stats import chi2_sf, chi_square_gof, regularized_gamma_q
+from monerosim_core.report.stats import (
+    chi2_sf,
+    chi_square_gof,
+    ks_exponential,
+    regularized_gamma_q,
+)
 
 scipy_stats = pytest.importorskip("scipy.stats")
 scipy_special = pytest.importorskip("scipy.special")
@@ -111,3 +116,22 @@ def test_edges_of_the_gamma_function() -> None:
 def test_bad_arguments_are_refused(call: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_ks_exponential_agrees_with_scipy() -> None:
+    from scipy import stats
+
+    rng = random.Random(77)
+    for n in (8, 30, 200, 2000):
+        for mean, true_mean in ((120.0, 120.0), (120.0, 100.0), (60.0, 90.0)):
+            sample = [rng.expovariate(1 / true_mean) for _ in range(n)]
+            ours = ks_exponential(sample, mean)
+            theirs = stats.kstest(sample, "expon", args=(0, mean))
+            assert ours.statistic == pytest.approx(theirs.statistic, abs=1e-12)
+            assert ours.p_value == pytest.approx(theirs.pvalue, abs=0.03)
+            # The decision at the report's threshold is the same.
+            assert (ours.p_value >= 0.001) == (theirs.pvalue >= 0.001)
+
+
+def test_ks_flags_fixed_intervals_as_not_exponential() -> None:
+    assert ks_exponential([120.0] * 50, 120.0).p_value < 1e-6

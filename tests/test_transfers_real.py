@@ -27,6 +27,7 @@ from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID
 from monerosim_core.planning.prepare import prepare_run
 from monerosim_core.processes.supervisor import ProcessSupervisor
 from monerosim_core.records.layout import RunDir
+from monerosim_core.simtime.clocks import FixedClock
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
 
@@ -65,13 +66,15 @@ class Net:
     network: Network
     supervisor: ProcessSupervisor
     controller: BlockController
+    time: float = 0.0  # simulated time of the last block: agents act at it
 
     def runtime(self, agent_id: str) -> AgentRuntime:
-        return AgentRuntime.open(agent_id, self.run.root)
+        return AgentRuntime.open(agent_id, self.run.root, clock=FixedClock(self.time))
 
     def mine(self, blocks: int) -> None:
         for _ in range(blocks):
-            assert self.controller.mine_block(bootstrap=False) is not None
+            self.time += 120.0
+            assert self.controller.mine_block(self.time, bootstrap=False) is not None
 
     def unlocked(self, agent_id: str) -> int:
         with self.supervisor.processes[f"{agent_id}-wallet"].wallet_client() as wallet:
@@ -88,11 +91,11 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     config = base / "scenario.yaml"
     config.write_text(CONFIG)
     plan, run = prepare_run(config, base / "run")
-    run.update_info(clock_epoch_wall=time.time())
     scenario = plan.scenario
     with ProcessSupervisor(run.root) as supervisor:
-        network, plan = start_network(plan, run, supervisor)
-        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root)
+        network = start_network(plan, run, supervisor)
+        network.wait_for_wallets()
+        rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, run.root, clock=FixedClock())
         assert scenario.block_controller is not None
         controller = BlockController.create(rt, scenario.block_controller)
         controller.bootstrap()

@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, help="default: runs/<config name>-<time>")
     p.add_argument("--speed", type=_speed, help="simulated seconds per wall second")
     p.add_argument("--seed", type=int, help="overrides general.seed")
+    _cache_dir_option(p)
+    p.add_argument(
+        "--no-cache", action="store_true", help="mine the bootstrap; use and keep no cached one"
+    )
     p.add_argument(
         "--progress",
         choices=["auto", "live", "lines"],
@@ -76,7 +80,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="analyse a run directory and write its report")
     p.add_argument("run_dir", type=Path)
+
+    p = sub.add_parser("cache", help="list or clear the cached bootstrap chains")
+    p.add_argument("action", choices=["list", "clear"])
+    _cache_dir_option(p)
     return parser
+
+
+def _cache_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="bootstrap cache directory (default: $XDG_CACHE_HOME/monerosim or ~/.cache/monerosim)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 from monerosim_core.agents.launch import run_agent
 from monerosim_core.agents.runtime import AgentSetupError
@@ -15,6 +16,7 @@ from monerosim_core.config.model import (
     ScriptAgentSpec,
     UserAgentSpec,
 )
+from monerosim_core.engine.bootstrap_cache import BootstrapCache, CacheError, default_cache_dir
 from monerosim_core.engine.local import run_local
 from monerosim_core.planning.plan import Plan
 from monerosim_core.planning.prepare import validated_plan
@@ -45,6 +47,7 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     RpcError,
     ReportError,
     TimeoutFactorError,
+    CacheError,
     FileExistsError,
     FileNotFoundError,
     NotADirectoryError,
@@ -144,7 +147,29 @@ def _run(args: argparse.Namespace) -> int:
         speed=args.speed,
         seed=args.seed,
         progress=args.progress,
+        cache=None if args.no_cache else _cache(args),
     )
+
+
+def _cache(args: argparse.Namespace) -> BootstrapCache:
+    return BootstrapCache(args.cache_dir or default_cache_dir())
+
+
+def _cache_command(args: argparse.Namespace) -> int:
+    cache = _cache(args)
+    if args.action == "clear":
+        print(f"removed {cache.clear()} bootstrap cache entries from {cache.entries_dir}")
+        return 0
+    rows = list(cache.entries())
+    print(f"{len(rows)} bootstrap cache entries in {cache.entries_dir}")
+    for path, entry in rows:
+        if isinstance(entry, str):
+            print(f"  {path.name}  DAMAGED: {entry}")
+        else:
+            size = entry.chain.stat().st_size / 1e6
+            created = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created))
+            print(f"  {entry.digest}  height {entry.height}  {size:.1f} MB  created {created}")
+    return 0
 
 
 def _agent(args: argparse.Namespace) -> int:
@@ -164,4 +189,5 @@ _HANDLERS = {
     "run": _run,
     "agent": _agent,
     "report": _report,
+    "cache": _cache_command,
 }

@@ -1,41 +1,49 @@
 """The block controller: who finds the next block, and making that miner's node mine it.
 
-For every block it asks discovery for the miners, the configured strategy for a
-winner among the reachable ones, and the winner's own monerod to
-``generateblocks`` on top of the chain tip it knows, paying the winner's wallet.
-Mining is serialised and always names ``prev_block``, and the winner's node must
-have the tip before it mines, so the network never forks.
+Blocks come at the scheduled simulated times (:mod:`monerosim_core.planning.schedule`),
+exactly: the controller sleeps until each one, and mining it is one action, which
+takes no simulated time. For every block it asks discovery for the miners, the
+configured strategy for a winner among the reachable ones, and then the winner's
+own monerod:
 
-A miner whose node fails is logged, left out for a few blocks, and the block goes
-to a reselection among the others (recorded in ``reselected_from``).
+1. waits (bounded) until that node holds the chain tip, so the chain never forks;
+2. waits (bounded) until it holds the transfers due in the block
+   (:mod:`monerosim_core.agents.settling`);
+3. takes a block template on the tip paying the winner's wallet (checking that it
+   builds on the tip), gives it the block's on-chain timestamp (chain epoch +
+   simulated time) and submits it.
+
+The record is written before the next block is started. A miner whose node fails
+is logged, left out for a few blocks, and the block goes to a reselection among
+the others (recorded in ``reselected_from``).
 """
 
 from __future__ import annotations
 
-import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import TypeVar
 
 import attrs
 
-from monerosim_core.agents.block_records import BlockRecorder
 from monerosim_core.agents.runtime import AgentRuntime
+from monerosim_core.agents.settling import PendingTransfers, Settled
 from monerosim_core.agents.transfers import balance_reader
-from monerosim_core.config.model import BlockControllerSpec, BlockTimes
+from monerosim_core.config.model import BlockControllerSpec
+from monerosim_core.planning.schedule import (
+    block_schedule,
+    bootstrap_times,
+    chain_timestamp,
+    schedule_rng,
+)
 from monerosim_core.planning.seeding import RngPurpose
 from monerosim_core.planning.strategies import controller_strategy
 from monerosim_core.plugins.hookspecs import SelectionError
 from monerosim_core.plugins.selection import Selector, StrategyContext
 from monerosim_core.records.registry import Miner
 from monerosim_core.records.schema import BlockRecord
-from monerosim_core.rpc import (
-    ChainTip,
-    DaemonClient,
-    GeneratedBlocks,
-    RpcError,
-    RpcStatusError,
-    RpcTimeout,
-)
+from monerosim_core.rpc import ChainTip, DaemonClient, RpcError, RpcStatusError
+from monerosim_core.rpc.block_blob import with_timestamp
 from monerosim_core.timeouts import timeouts
 
 # A failed miner sits out this many blocks before it is tried again.
@@ -44,6 +52,8 @@ TIP_POLL = 0.005
 # A node answers BUSY while it syncs; it is asked again this often before it counts as failed.
 BUSY_RETRIES = 20
 BUSY_PAUSE = 0.05
+
+T = TypeVar("T")
 
 
 class ControllerError(Exception):
@@ -54,23 +64,6 @@ class NodeBehind(Exception):
     """The winner's node did not receive the chain tip in time."""
 
 
-def block_schedule(spec: BlockControllerSpec, rng: random.Random) -> Iterator[float]:
-    """Simulated times of the blocks after the bootstrap, endless and increasing.
-
-    ``fixed``: every ``interval``. ``exponential``: gaps drawn with mean ``interval``,
-    as proof-of-work's memoryless search gives. Times count from t=0 of the run's
-    clock, not from this process's start, so the block count does not depend on
-    how fast processes start.
-    """
-    block_time = 0.0
-    while True:
-        if spec.block_times is BlockTimes.EXPONENTIAL:
-            block_time += rng.expovariate(1.0 / spec.interval)
-        else:
-            block_time += spec.interval
-        yield block_time
-
-
 @attrs.define
 class BlockController:
     rt: AgentRuntime
@@ -79,17 +72,12 @@ class BlockController:
     # its process and the controller process starts afresh, so sharing one stream
     # would replay the bootstrap's winners as the first winners of the run.
     selectors: dict[bool, Selector[Miner]]  # keyed by "is a bootstrap block"
+    pending: PendingTransfers
     tip: ChainTip | None = None
     tip_holder: str | None = None  # the agent whose node mined the tip, which surely holds it
     sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
     wallet_addresses: dict[str, str] = attrs.field(factory=dict)
-    recorder: BlockRecorder = attrs.field(init=False)
-    # Wall seconds spent waiting for a winner's node to receive the tip: the price
-    # of mining on the winner's own node without forking (benchmarks report it).
-    propagation_wait: float = 0.0
-
-    def __attrs_post_init__(self) -> None:
-        self.recorder = BlockRecorder(self.rt.run.blocks)
+    templates: int = 0  # templates asked for: each gets its own extra nonce
 
     @classmethod
     def create(cls, rt: AgentRuntime, spec: BlockControllerSpec) -> BlockController:
@@ -103,39 +91,39 @@ class BlockController:
                 (False, RngPurpose.MINER_SELECTION),
             )
         }
-        return cls(rt, spec, selectors)
+        pending = PendingTransfers(
+            rt.run.transfers.follow(),
+            lambda agent_id: rt.daemon(rt.discovery.get_agent(agent_id)),
+            rt.info.tx_propagation,
+            timeouts().settle,
+        )
+        return cls(rt, spec, selectors, pending)
 
     def run(self) -> None:
-        """Bootstrap if needed, then one block per interval until stop_time."""
-        try:
-            self._run()
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Wait until every mined block is recorded."""
-        self.recorder.close()
-
-    def _run(self) -> None:
+        """Bootstrap if needed, then every scheduled block until stop_time."""
         self.bootstrap()
-        for block_time in block_schedule(self.spec, self.rt.rng(RngPurpose.BLOCK_TIMES)):
-            if block_time >= self.rt.stop_time or not self.rt.sleep_until(block_time):
+        schedule = block_schedule(
+            self.spec.interval, self.spec.block_times, schedule_rng(self.rt.info.seed)
+        )
+        for block_time in schedule:
+            if not self.rt.sleep_until(block_time):
                 return
-            self.mine_block(bootstrap=False)
+            self.mine_block(block_time, bootstrap=False)
 
     def bootstrap(self) -> None:
-        """Mine ``general.bootstrap_blocks`` blocks back to back, weighted like the rest.
+        """Mine ``general.bootstrap_blocks`` blocks, weighted like the rest, timestamped
+        one interval apart before t=0 (the last at t=0).
 
         Coinbase outputs unlock 60 blocks later and a transfer needs unlocked decoys,
         so nobody can transact before this. A chain already that long is left alone.
         """
         target = self.rt.scenario.general.bootstrap_blocks
-        tip = self.current_tip()
-        if tip.height >= target:
+        times = bootstrap_times(target, self.spec.interval)
+        if self.current_tip().height >= target:
             return
-        self.rt.log.info("bootstrap: mining %d blocks", target - tip.height)
+        self.rt.log.info("bootstrap: mining %d blocks", target - self.current_tip().height)
         while self.current_tip().height < target and not self.rt.stop.is_set():
-            if self.mine_block(bootstrap=True) is None:
+            if self.mine_block(times[self.current_tip().height], bootstrap=True) is None:
                 raise ControllerError("bootstrap failed: no miner could mine a block")
         self.rt.log.info("bootstrap done at height %d", self.current_tip().height)
 
@@ -144,8 +132,9 @@ class BlockController:
             self.tip = self._read_tip()
         return self.tip
 
-    def mine_block(self, *, bootstrap: bool) -> BlockRecord | None:
-        """Choose a winner and have it mine one block; the record, or None if nobody could."""
+    def mine_block(self, sim_time: float, *, bootstrap: bool) -> BlockRecord | None:
+        """Choose a winner and have it mine the block due at ``sim_time``; the
+        record, or None if nobody could."""
         self._age_sit_outs()
         miners = self.rt.discovery.get_miner_agents()
         available = [m for m in miners if m.agent_id not in self.sit_out]
@@ -157,7 +146,7 @@ class BlockController:
                 self.rt.log.error("no winner: %s", exc)
                 return None
             try:
-                record = self._mine_on(winner, bootstrap=bootstrap, failed=failed)
+                return self._mine_on(winner, sim_time, bootstrap=bootstrap, failed=failed)
             except (RpcError, NodeBehind) as exc:
                 self.rt.log.warning(
                     "miner %s could not mine (%s); reselecting among the others; "
@@ -169,79 +158,73 @@ class BlockController:
                 failed.append(winner.agent_id)
                 self.sit_out[winner.agent_id] = SIT_OUT_BLOCKS
                 available.remove(winner)
-                continue
-            return record
         self.rt.log.error(
             "no reachable miner for this block (failed: %s)", ", ".join(failed) or "none"
         )
         self.tip, self.tip_holder = None, None  # re-read the tip from a node next time
         return None
 
-    def _mine_on(self, winner: Miner, *, bootstrap: bool, failed: list[str]) -> BlockRecord:
+    def _mine_on(
+        self, winner: Miner, sim_time: float, *, bootstrap: bool, failed: list[str]
+    ) -> BlockRecord:
         agent = self.rt.discovery.get_agent(winner.agent_id)
         node = self.rt.daemon(agent)
         tip = self.current_tip()
+        started = time.monotonic()
         if self.tip_holder != winner.agent_id:
-            waited = time.monotonic()
-            self._wait_for_tip(winner.agent_id, tip)
-            self.propagation_wait += time.monotonic() - waited
+            self._wait_for_tip(winner.agent_id, node, tip)
+        tip_waited = time.monotonic() - started
+        settled = Settled(0.0, 0, 0) if bootstrap else self.pending.settle(node, sim_time)
+        if settled.missing:
+            self.rt.log.warning(
+                "%d transfer(s) due in block %d not in %s's pool after %.1f s",
+                settled.missing, tip.height + 1, winner.agent_id, settled.wall,
+            )  # fmt: skip
         address = self._wallet_address(winner)
-        result = self._generate(node, address, tip)
-        block_hash = result.hashes[0]
-        self.tip, self.tip_holder = ChainTip(result.height, block_hash), winner.agent_id
+        assert self.rt.info.chain_epoch is not None, "prepare_run sets the chain epoch"
+        timestamp = chain_timestamp(self.rt.info.chain_epoch, sim_time)
+        started = time.monotonic()
+        self.templates += 1
+        extra_nonce = f"monerosim {self.templates}".encode()
+        template = _ride_out_busy(lambda: node.get_block_template(address, extra_nonce))
+        if template.prev_hash != tip.hash:
+            raise NodeBehind(
+                f"node of {winner.agent_id} builds on {template.prev_hash[:12]}, "
+                f"not on the tip {tip.height} ({tip.hash[:12]})"
+            )
+        _ride_out_busy(lambda: node.submit_block(with_timestamp(template.blob, timestamp)))
+        header = node.get_block_header_by_height(template.height)
+        mined = time.monotonic() - started
+        if header.prev_hash != tip.hash or header.timestamp != timestamp:
+            raise ControllerError(
+                f"node of {winner.agent_id} holds another block at height {template.height} "
+                f"({header.hash[:12]}) than the one submitted on {tip.hash[:12]}"
+            )
         record = BlockRecord(
-            height=result.height,
-            hash=block_hash,
+            height=header.height,
+            hash=header.hash,
             winner=winner.agent_id,
             wallet_address=address,
-            # Bootstrap blocks come before simulated time starts.
-            sim_time=0.0 if bootstrap else round(self.rt.clock.now(), 3),
+            sim_time=sim_time,
             wall_time=time.time(),
             bootstrap=bootstrap,
-            reselected_from=tuple(failed),
             node=f"{agent.ip_addr}:{agent.daemon_rpc_port}",
+            timestamp=timestamp,
+            reward=header.reward,
+            reselected_from=tuple(failed),
+            wall_tip_wait=round(tip_waited, 6),
+            wall_settle=round(settled.wall, 6),
+            settle_pushed=settled.pushed,
+            settle_missing=settled.missing,
+            wall_mine=round(mined, 6),
         )
-        self.recorder.record(record, lambda: self._nodes_for_header(node))
+        self.rt.run.blocks.append(record)
+        self.tip, self.tip_holder = ChainTip(header.height, header.hash), winner.agent_id
         if not bootstrap:
-            self.rt.log.info("block %d won by %s", result.height, winner.agent_id)
+            self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
         return record
 
-    def _nodes_for_header(self, miner_node: DaemonClient) -> list[DaemonClient]:
-        others = [
-            self.rt.daemon(self.rt.discovery.get_agent(m.agent_id))
-            for m in self.rt.discovery.get_miner_agents()
-        ]
-        return [miner_node, *(n for n in others if n is not miner_node)]
-
-    def _generate(self, node: DaemonClient, address: str, tip: ChainTip) -> GeneratedBlocks:
-        """``generateblocks`` on top of ``tip``, riding out a short BUSY (node syncing).
-
-        After a timeout the node may still have mined the block: if its top block
-        now sits on ``tip``, that block is the result (recorded, not mined twice).
-        """
-        busy = 0
-        while True:
-            try:
-                return node.generateblocks(
-                    1, address, prev_block=tip.hash, timeout=timeouts().generate
-                )
-            except RpcStatusError as exc:
-                busy += 1
-                if exc.status != "BUSY" or busy > BUSY_RETRIES:
-                    raise
-                time.sleep(BUSY_PAUSE)
-            except RpcTimeout:
-                top = node.get_tip()
-                if (
-                    top.hash != tip.hash
-                    and node.get_block_header_by_hash(top.hash).prev_hash == tip.hash
-                ):
-                    self.rt.log.warning("generateblocks timed out but the block was mined")
-                    return GeneratedBlocks((top.hash,), top.height)
-                raise
-
-    def _wait_for_tip(self, agent_id: str, tip: ChainTip) -> None:
-        node = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
+    def _wait_for_tip(self, agent_id: str, node: DaemonClient, tip: ChainTip) -> None:
         deadline = time.monotonic() + timeouts().tip_wait
         while True:
             top = node.get_tip()
@@ -282,3 +265,15 @@ class BlockController:
             self.sit_out[agent_id] -= 1
             if self.sit_out[agent_id] <= 0:
                 del self.sit_out[agent_id]
+
+
+def _ride_out_busy(call: Callable[[], T]) -> T:
+    """``call()``, asked again while the node answers BUSY (it is syncing), a while."""
+    for _ in range(BUSY_RETRIES):
+        try:
+            return call()
+        except RpcStatusError as exc:
+            if exc.status != "BUSY":
+                raise
+            time.sleep(BUSY_PAUSE)
+    return call()

@@ -58,7 +58,7 @@ class MinerDistributor:
         if not self.wait_for_funds():
             return
         amounts = self.rt.rng(RngPurpose.AMOUNTS)
-        next_time = self.rt.clock.now()
+        next_time = self.rt.now()
         while self.rt.running():
             amount = to_atomic(
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)
@@ -76,7 +76,7 @@ class MinerDistributor:
     def wait_for_funds(self) -> bool:
         """Wait until some miner holds unlocked XMR, saying so while waiting."""
         minimum = to_atomic(self.spec.min_transaction_amount)
-        next_time = self.rt.clock.now()
+        next_time = self.rt.now()
         while self.rt.running():
             balances = {
                 m.agent_id: unlocked_balance(self.rt, self.rt.discovery.get_agent(m.agent_id))

@@ -10,7 +10,7 @@ from monerosim_core.agents.block_controller import BlockController
 from monerosim_core.agents.distributor import MinerDistributor
 from monerosim_core.agents.observers import Monitor, SyncCheck
 from monerosim_core.agents.regular_user import RegularUser
-from monerosim_core.agents.runtime import AgentRuntime, configure_logging
+from monerosim_core.agents.runtime import AgentRuntime, configure_logging, record_rpc_calls
 from monerosim_core.config.model import (
     BlockControllerSpec,
     Role,
@@ -20,6 +20,7 @@ from monerosim_core.config.model import (
 )
 from monerosim_core.exit_codes import ExitCode
 from monerosim_core.planning.plan import AgentSpec
+from monerosim_core.simtime.clocks import ConductorLost
 
 
 class Behaviour(Protocol):
@@ -60,9 +61,14 @@ def run_agent(agent_id: str, run_dir: Path) -> int:
             rt.log.info("mines only when the block controller picks it; nothing else to do")
             return ExitCode.OK
         rt.log.info("started (%s)", type(behaviour).__name__)
-        behaviour.run()
+        try:
+            behaviour.run()
+        except ConductorLost as exc:
+            rt.log.error("simulated time is gone, stopping: %s", exc)
+            return ExitCode.FAILED
         rt.log.info("finished")
         return ExitCode.OK
     finally:
         rt.close()
+        record_rpc_calls(rt.run, agent_id)
         logging.shutdown()

@@ -36,20 +36,27 @@ Reading = TypeVar("Reading", NodeReading, WalletReading)
 
 
 def _parallel(items: list[Agent], read: Callable[[Agent], Reading]) -> dict[str, Reading]:
-    """``read`` every agent at once: each call mostly waits on a daemon, and one
-    after another they take longer than a sampling interval at high speed."""
+    """``read`` every agent at once: each call mostly waits on a daemon, and a
+    sample is an action simulated time waits for."""
     if not items:
         return {}
     with ThreadPoolExecutor(max_workers=min(16, len(items))) as pool:
         return dict(zip([a.id for a in items], pool.map(read, items), strict=True))
 
 
-def sample_nodes(rt: AgentRuntime) -> dict[str, NodeReading]:
-    """Each node's height, top hash, mempool size and distinct peers, or the error."""
+def sample_nodes(rt: AgentRuntime, *, detail: bool = True) -> dict[str, NodeReading]:
+    """Each node's height and top hash, or the error; with ``detail`` also its mempool
+    size and distinct peers (two more, slower calls: get_info is heavy on a node)."""
     nodes = [a for a in rt.discovery.registry().agents if a.daemon_rpc_port is not None]
     clients = {a.id: rt.daemon(a) for a in nodes}  # created here, used by the threads
 
     def read(agent: Agent) -> NodeReading:
+        if not detail:
+            try:
+                tip = clients[agent.id].get_tip()
+            except RpcError as exc:
+                return NodeReading(error=str(exc))
+            return NodeReading(height=tip.height, top_hash=tip.hash)
         try:
             info = clients[agent.id].get_info()
             # Two loopback nodes hold a connection each way: count peers, not connections.
@@ -67,12 +74,14 @@ def sample_nodes(rt: AgentRuntime) -> dict[str, NodeReading]:
 
 
 def sample_wallets(rt: AgentRuntime, wallets: list[Agent]) -> dict[str, WalletReading]:
-    """Each wallet's total and unlocked balance after a refresh, or the error."""
-    clients = {a.id: rt.wallet(a) for a in wallets}
+    """Each wallet's total and unlocked balance (as of the last block), or the error."""
+    for agent in wallets:  # clients created here, used by the threads
+        rt.wallet(agent)
+        rt.daemon(agent)
 
     def read(agent: Agent) -> WalletReading:
         try:
-            balance = clients[agent.id].get_balance(refresh=True)
+            balance = rt.balance(agent)
         except RpcError as exc:
             return WalletReading(error=str(exc))
         return WalletReading(balance=balance.balance, unlocked=balance.unlocked_balance)
@@ -81,19 +90,11 @@ def sample_wallets(rt: AgentRuntime, wallets: list[Agent]) -> dict[str, WalletRe
 
 
 def _every_interval(rt: AgentRuntime, interval: float) -> Iterator[None]:
-    """Yield once per ``interval`` simulated seconds until the run ends; say so
-    (once) when one round takes longer than the interval, as it can at high speed."""
-    next_time = rt.clock.now()
-    warned = False
-    while rt.running():
+    """Yield once per ``interval`` simulated seconds from now until the run ends."""
+    next_time = rt.now()
+    while True:
         yield
         next_time += interval
-        if not warned and rt.clock.now() > next_time:
-            warned = True
-            rt.log.warning(
-                "sampling took longer than --interval %g s at this speed; samples come late",
-                interval,
-            )
         if not rt.sleep_until(next_time):
             return
 
@@ -107,7 +108,7 @@ class Monitor:
         for _ in _every_interval(self.rt, self.spec.interval):
             self.rt.run.node_status.append(
                 NodeStatusRecord(
-                    sim_time=round(self.rt.clock.now(), 3),
+                    sim_time=self.rt.now(),
                     wall_time=time.time(),
                     nodes=sample_nodes(self.rt),
                     wallets=sample_wallets(self.rt, self.rt.discovery.get_wallet_agents()),
@@ -130,10 +131,10 @@ class SyncCheck:
             self.rt.log.warning("divergence still open at the end: %s", self.open_detail)
 
     def check(self) -> None:
-        readings = {k: v for k, v in sample_nodes(self.rt).items() if v.error is None}
+        readings = {k: v for k, v in sample_nodes(self.rt, detail=False).items() if v.error is None}
         heights = {k: v.height for k, v in readings.items() if v.height is not None}
         detail = self.divergence(readings)
-        now = round(self.rt.clock.now(), 3)
+        now = self.rt.now()
         if detail and self.diverged_since is None:
             self.diverged_since, self.open_detail = now, detail
             self._record("diverged", now, heights, detail)

@@ -51,7 +51,7 @@ class RegularUser:
         me = self.rt.discovery.get_agent(self.rt.agent_id)
         amounts = self.rt.rng(RngPurpose.AMOUNTS)
         # Stagger the first turn so users do not all send at the same instant.
-        next_time = self.rt.clock.now() + amounts.uniform(0, self.spec.transaction_interval)
+        next_time = self.rt.now() + amounts.uniform(0, self.spec.transaction_interval)
         while self.rt.sleep_until(next_time):
             amount = to_atomic(
                 amounts.uniform(self.spec.min_transaction_amount, self.spec.max_transaction_amount)

@@ -2,9 +2,13 @@
 
 An agent process is started as ``monerosim agent AGENT_ID --run-dir DIR``. It
 reads the run's copy of the config (for its typed settings), the registry (for
-addresses, through discovery), ``run.json`` (seed, clock) and the wallet
-credentials; then runs its behaviour until the simulated ``stop_time`` or until
-SIGTERM/SIGINT sets the stop flag.
+addresses, through discovery), ``run.json`` (seed, engine) and the RPC logins;
+then runs its behaviour until the simulated ``stop_time`` or until SIGTERM/SIGINT
+sets the stop flag.
+
+Time: on the local engine the agent's clock is the run's conductor, which moves
+simulated time only when every agent waits; an action (a transfer, a sample, a
+block) takes no simulated time however long it takes on the wall clock.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from types import FrameType
 import attrs
 
 from monerosim_core.agents.discovery import AgentDiscovery
-from monerosim_core.clock import Clock
 from monerosim_core.config.model import Scenario
 from monerosim_core.planning.plan import AgentSpec, agent_specs, wallet_process_name
 from monerosim_core.planning.prepare import run_scenario
@@ -27,7 +30,9 @@ from monerosim_core.planning.seeding import RngPurpose, rng_for
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
 from monerosim_core.records.layout import RunDir, RunInfo
 from monerosim_core.records.registry import Agent
-from monerosim_core.rpc import DaemonClient, WalletClient
+from monerosim_core.records.schema import RpcCallsRecord
+from monerosim_core.rpc import Balance, DaemonClient, WalletClient, rpc_timings
+from monerosim_core.simtime.clocks import ConductorClock, SimClock
 
 
 class AgentSetupError(Exception):
@@ -43,24 +48,31 @@ class AgentRuntime:
     spec: AgentSpec
     plugins: Plugins
     discovery: AgentDiscovery
-    clock: Clock
+    clock: SimClock
     stop: threading.Event
     log: logging.Logger
     _credentials: dict[str, tuple[str, str]]
     _daemons: dict[str, DaemonClient] = attrs.field(factory=dict)
     _wallets: dict[str, WalletClient] = attrs.field(factory=dict)
+    _refreshed_at: dict[str, str] = attrs.field(factory=dict)  # agent id -> tip hash
 
     @classmethod
-    def open(cls, agent_id: str, run_dir: Path) -> AgentRuntime:
+    def open(cls, agent_id: str, run_dir: Path, clock: SimClock | None = None) -> AgentRuntime:
+        """The runtime of ``agent_id`` in the run at ``run_dir``.
+
+        Without ``clock`` it joins the run's simulated time (on the local engine:
+        connects to the conductor, which answers once every agent has connected).
+        """
         run = RunDir(run_dir)
         info = run.read_info()
-        if info.clock_epoch_wall is None:
-            raise AgentSetupError(f"{run_dir}: the run has not started its clock yet")
         scenario = run_scenario(run, info)
         specs = agent_specs(scenario)
         if agent_id not in specs:
             known = ", ".join(specs)
             raise AgentSetupError(f"no agent {agent_id!r} in this run (agents: {known})")
+        stop = threading.Event()
+        if clock is None:
+            clock = _join_simulated_time(run_dir, info, agent_id, stop)
         plugins = get_plugin_manager()
         return cls(
             agent_id=agent_id,
@@ -70,8 +82,8 @@ class AgentRuntime:
             spec=specs[agent_id],
             plugins=plugins,
             discovery=AgentDiscovery(run.shared, plugins),
-            clock=Clock(info.clock_epoch_wall, info.speed),
-            stop=threading.Event(),
+            clock=clock,
+            stop=stop,
             log=logging.getLogger(f"monerosim.{agent_id}"),
             credentials=run.read_credentials(),
         )
@@ -83,12 +95,19 @@ class AgentRuntime:
     def rng(self, purpose: RngPurpose) -> random.Random:
         return rng_for(self.info.seed, self.agent_id, purpose)
 
+    def now(self) -> float:
+        """Simulated seconds since t=0; it does not move during an action."""
+        return self.clock.now()
+
     def running(self) -> bool:
         return not self.stop.is_set() and self.clock.now() < self.stop_time
 
     def sleep_until(self, sim_time: float) -> bool:
-        """Sleep to ``sim_time`` (capped at stop_time); False when the agent should end."""
-        return self.clock.sleep_until(min(sim_time, self.stop_time), self.stop) and self.running()
+        """End the current action and wait for ``sim_time``; False when the agent
+        should end (the run is over, or it was asked to stop)."""
+        if sim_time >= self.stop_time:
+            return False
+        return self.clock.sleep_until(sim_time)
 
     def daemon(self, agent: Agent, timeout: float | None = None) -> DaemonClient:
         client = self._daemons.get(agent.id)
@@ -112,6 +131,22 @@ class AgentRuntime:
             self._wallets[agent.id] = client
         return client
 
+    def balance(self, agent: Agent) -> Balance:
+        """``agent``'s wallet balance, the wallet refreshed first when its node has a
+        block it has not scanned (by this process's account).
+
+        A refresh costs ~0.1 s even with nothing new, and blocks come far less often
+        than balances are read (the distributor reads every miner's each turn), so
+        refreshing only after a new block saves most of that. Incoming transfers
+        still in the pool show in the balance only after the next refresh.
+        """
+        tip = self.daemon(agent).get_tip().hash
+        wallet = self.wallet(agent)
+        if self._refreshed_at.get(agent.id) != tip:
+            wallet.refresh()
+            self._refreshed_at[agent.id] = tip
+        return wallet.get_balance()
+
     def install_signal_handlers(self) -> None:
         def request_stop(signum: int, _frame: FrameType | None) -> None:
             self.log.info("received %s, stopping", signal.Signals(signum).name)
@@ -121,14 +156,47 @@ class AgentRuntime:
         signal.signal(signal.SIGINT, request_stop)
 
     def close(self) -> None:
+        """Leave simulated time and close the RPC clients."""
+        self.clock.close()
         for client in [*self._daemons.values(), *self._wallets.values()]:
             client.close()
+
+
+def record_rpc_calls(run: RunDir, process: str) -> None:
+    """Append this process's RPC calls, per method, to the run's ``rpc_calls`` journal."""
+    for method, calls in sorted(rpc_timings().items()):
+        run.rpc_calls.append(
+            RpcCallsRecord(
+                process=process,
+                method=method,
+                calls=calls.calls,
+                errors=calls.errors,
+                wall=round(calls.wall, 6),
+            )
+        )
+
+
+def _join_simulated_time(
+    run_dir: Path, info: RunInfo, agent_id: str, stop: threading.Event
+) -> SimClock:
+    if info.engine == "local":
+        if info.conductor is None:
+            raise AgentSetupError(f"{run_dir}: the run has not started simulated time yet")
+        clock = ConductorClock(Path(info.conductor), agent_id, stop)
+        try:
+            clock.connect()
+        except OSError as exc:
+            raise AgentSetupError(
+                f"cannot reach the conductor at {info.conductor}: {exc}"
+            ) from None
+        return clock
+    raise AgentSetupError(f"{run_dir}: unknown engine {info.engine!r} in run.json")
 
 
 class SimTimeFilter(logging.Filter):
     """Adds ``sim`` (simulated seconds, or '-') to log records."""
 
-    def __init__(self, clock: Clock | None) -> None:
+    def __init__(self, clock: SimClock | None) -> None:
         super().__init__()
         self.clock = clock
 
@@ -137,7 +205,7 @@ class SimTimeFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str, clock: Clock | None) -> None:
+def configure_logging(level: str, clock: SimClock | None) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(SimTimeFilter(clock))
     handler.setFormatter(

@@ -2,7 +2,11 @@
 
 Every attempt ends in one :class:`~monerosim_core.records.schema.TransferRecord`
 in the run's transfers journal; a sent transfer later seen in a block gets a
-:class:`~monerosim_core.records.schema.ConfirmationRecord`. Failures are
+:class:`~monerosim_core.records.schema.ConfirmationRecord`.
+
+The sender's wallet relays a transfer through its own node, and the nodes pass it on
+as a real network does (Dandelion++); the block controller makes sure that the
+transfers due in a block are in the winner's pool (:mod:`.settling`). Failures are
 sorted by what retrying can do about them:
 
 - transient (daemon busy or unreachable, not enough decoys yet): retried with
@@ -108,7 +112,10 @@ class TransferSender:
             sent_height = self._top_height(sender)
             try:
                 result = wallet.transfer(
-                    address, amount, priority=self.priority, timeout=timeouts().transfer
+                    address,
+                    amount,
+                    priority=self.priority,
+                    timeout=timeouts().transfer,
                 )
             except RpcError as exc:
                 retry, cause = classify(exc)
@@ -195,7 +202,7 @@ class TransferSender:
             amount=amount,
             priority=self.priority,
             attempts=attempts,
-            sim_time=round(self.rt.clock.now(), 3),
+            sim_time=self.rt.now(),
             wall_time=time.time(),
             sent_height=sent_height,
             outcome="sent",
@@ -203,9 +210,9 @@ class TransferSender:
 
 
 def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
-    """The wallet's unlocked balance after a refresh; None when it cannot be read."""
+    """The wallet's unlocked balance (refreshed after a new block); None when unreadable."""
     try:
-        return rt.wallet(agent).get_balance(refresh=True).unlocked_balance
+        return rt.balance(agent).unlocked_balance
     except RpcError as exc:
         rt.log.warning("cannot read the balance of %s: %s", agent.id, exc)
         return None

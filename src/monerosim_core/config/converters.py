@@ -116,6 +116,11 @@ DURATION = Conv(
     _positive_duration,
 )
 
+NON_NEGATIVE_DURATION = Conv(
+    'a duration such as "5s", "500ms" or a number of seconds (0 or more)',
+    lambda node: _seconds(node.value),
+)
+
 
 def _latency_ms(node: Node) -> float:
     try:

@@ -62,7 +62,7 @@ class General:
     fresh_blockchain: bool = True
     log_level: str = "info"
     seed: int | None = None  # None: the run picks one and records it
-    speed: float = 1.0  # simulated seconds per wall second (local engine)
+    speed: float | None = None  # local engine: the most simulated s per wall s; None: full pace
     bootstrap_blocks: int = 100
 
 
@@ -72,6 +72,9 @@ class Network:
     gml: str | None = None  # path to a GML topology (Shadow engine)
     latency_ms: float | None = None
     bandwidth: str | None = None
+    # Simulated seconds a transfer takes to reach every pool: before a block at T,
+    # the transfers sent before T - tx_propagation must be in the winner's pool.
+    tx_propagation: float = 5.0
 
 
 @attrs.frozen

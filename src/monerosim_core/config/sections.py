@@ -10,6 +10,7 @@ from monerosim_core.config.converters import (
     BOOLEAN,
     DURATION,
     LATENCY,
+    NON_NEGATIVE_DURATION,
     PERCENTAGE,
     STRATEGY,
     choice,
@@ -46,7 +47,7 @@ def read_general(general: MappingReader) -> General | None:
     fresh_blockchain = general.get("fresh_blockchain", BOOLEAN, True)
     log_level = general.get("log_level", one_of(*LOG_LEVELS), "info")
     seed = general.find("seed", whole_number())
-    speed = general.get("speed", positive_number("simulated seconds per second"), 1.0)
+    speed = general.find("speed", positive_number("simulated seconds per second, at most"))
     bootstrap_blocks = general.get("bootstrap_blocks", whole_number(minimum=0), 100)
     general.finish()
     if bootstrap_blocks < _BOOTSTRAP_BLOCKS_FOR_TRANSFERS:
@@ -71,6 +72,7 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
     gml = network.find("gml", existing_file(config_dir, "GML topology"))
     latency_ms = network.find("latency", LATENCY)
     bandwidth = network.find("bandwidth", BANDWIDTH)
+    tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 5.0)
     network.finish()
     if network_type is not None and gml is not None:
         network.problem("gml", "give either network.type or network.gml, not both")
@@ -79,6 +81,7 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
         gml=gml,
         latency_ms=latency_ms,
         bandwidth=bandwidth,
+        tx_propagation=tx_propagation,
     )
 
 

@@ -17,11 +17,13 @@ from monerosim_core.agents.transfers import find_confirmations
 from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
 from monerosim_core.processes.supervisor import ManagedProcess
 from monerosim_core.records.layout import RunDir
-from monerosim_core.records.schema import FinalState, NodeReading, WalletReading
+from monerosim_core.records.schema import ChainBlock, FinalState, NodeReading, WalletReading
 from monerosim_core.rpc import DaemonClient, RpcError
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
+
+HEADERS_PER_CALL = 1000  # monerod answers get_block_headers_range in chunks
 
 
 def record_final_state(
@@ -42,6 +44,7 @@ def record_final_state(
             nodes[agent_id] = NodeReading(height=tip.height, top_hash=tip.hash)
         except RpcError as exc:
             nodes[agent_id] = NodeReading(error=str(exc))
+    source, chain = _main_chain(daemons, nodes)
     balances: dict[str, WalletReading] = {}
     for agent_id, proc in wallets.items():
         if not proc.alive:
@@ -55,7 +58,30 @@ def record_final_state(
             )
         except RpcError as exc:
             balances[agent_id] = WalletReading(error=str(exc))
-    run.write_final_state(FinalState(nodes=nodes, wallets=balances))
+    run.write_final_state(
+        FinalState(nodes=nodes, wallets=balances, chain=chain, chain_source=source)
+    )
+
+
+def _main_chain(
+    daemons: Mapping[str, DaemonClient], nodes: Mapping[str, NodeReading]
+) -> tuple[str | None, dict[str, ChainBlock]]:
+    """Every main-chain block after genesis (hash, timestamp) as the node with the
+    highest tip reports it, so the report can check the records against the chain."""
+    readable = [(r.height, a) for a, r in nodes.items() if r.height is not None]
+    if not readable:
+        return None, {}
+    top, source = max(readable)
+    chain: dict[str, ChainBlock] = {}
+    try:
+        for start in range(1, top + 1, HEADERS_PER_CALL):
+            end = min(top, start + HEADERS_PER_CALL - 1)
+            for header in daemons[source].get_block_headers_range(start, end):
+                chain[str(header.height)] = ChainBlock(header.hash, header.timestamp)
+    except RpcError as exc:
+        log.warning("cannot read the main chain from %s: %s", source, exc)
+        return None, {}
+    return source, chain
 
 
 def _confirm_remaining(run: RunDir, daemons: Mapping[str, DaemonClient]) -> set[str]:

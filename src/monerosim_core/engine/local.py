@@ -2,19 +2,24 @@
 
 Sequence: validate and plan; create the run directory; start every monerod and
 wallet-rpc and peer them (:mod:`.network`); mine the bootstrap blocks (the block
-controller's own code, in this process); start simulated time and one process per
-agent; show progress until ``stop_time``; stop the agents; record the final state
-(:mod:`.final_state`); stop every daemon; write the report.
+controller's own code, in this process); open the conductor
+(:mod:`monerosim_core.simtime.conductor`) and start one process per agent; drive
+simulated time until ``stop_time``, showing progress; stop the agents; record the
+final state (:mod:`.final_state`) and where the wall time went (``timing.json``);
+stop every daemon; write the report.
 
-Whatever happens (a failing agent, an exception, Ctrl-C, SIGTERM) the ``finally``
-path stops every process this run started, by PID.
+Whatever happens (a failing or hung agent, an exception, Ctrl-C, SIGTERM) the
+``finally`` path stops every process this run started, by PID, and the run's
+``run.json`` says why it failed.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import traceback
 from datetime import datetime
@@ -23,32 +28,38 @@ from types import FrameType
 
 import attrs
 
-from monerosim_core.agents.block_controller import BlockController, ControllerError
+from monerosim_core.agents.block_controller import ControllerError
 from monerosim_core.agents.launch import runs_a_process
-from monerosim_core.agents.runtime import AgentRuntime, configure_logging
+from monerosim_core.agents.runtime import configure_logging, record_rpc_calls
 from monerosim_core.config.model import BlockControllerSpec
-from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
+from monerosim_core.engine.bootstrap import Bootstrap
+from monerosim_core.engine.bootstrap_cache import BootstrapCache, CacheError
+from monerosim_core.engine.convergence import ConvergenceTimeout
 from monerosim_core.engine.final_state import record_final_state
-from monerosim_core.engine.network import Network, start_network
+from monerosim_core.engine.network import Network, WalletMismatch, start_network
 from monerosim_core.engine.progress import Progress
 from monerosim_core.exit_codes import ExitCode
-from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID, Plan, agent_process_name
+from monerosim_core.planning.plan import Plan, agent_process_name
 from monerosim_core.planning.prepare import prepare_run
 from monerosim_core.plugins.discovery import AgentDiscoveryError
 from monerosim_core.plugins.hookspecs import SelectionError
 from monerosim_core.processes.specs import AgentProcessSpec
 from monerosim_core.processes.supervisor import (
-    ManagedProcess,
     ProcessSupervisor,
     SupervisorError,
 )
 from monerosim_core.records.files import RecordFileError
 from monerosim_core.records.layout import RunDir
+from monerosim_core.records.schema import AgentTimingRecord, Timing
 from monerosim_core.report import ReportError, render_terminal, write_report
 from monerosim_core.rpc import RpcError
+from monerosim_core.simtime.conductor import Conductor, ConductorError
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
+
+
+ENGINE_PROCESS = "engine"  # how the engine's own RPC calls are recorded
 
 
 class EngineError(Exception):
@@ -58,6 +69,9 @@ class EngineError(Exception):
 # What ends a run as "failed" with one clear message (anything else is a bug).
 EXPECTED_RUN_ERRORS: tuple[type[Exception], ...] = (
     EngineError,
+    CacheError,
+    WalletMismatch,
+    ConductorError,
     ControllerError,
     SupervisorError,
     RpcError,
@@ -76,15 +90,17 @@ def run_local(
     speed: float | None = None,
     seed: int | None = None,
     progress: str = "auto",
+    cache: BootstrapCache | None = None,
 ) -> int:
-    """Run ``config`` on the local engine; the process exit code."""
+    """Run ``config`` on the local engine; the process exit code. ``cache``: where to
+    find and keep bootstrap chains (None: mine the bootstrap, keep nothing)."""
     plan, run = prepare_run(config, run_dir or _default_run_dir(config), speed=speed, seed=seed)
     scenario = plan.scenario
     for warning in scenario.warnings:
         print(f"monerosim: warning: {warning}", file=sys.stderr)
     configure_logging(scenario.general.log_level, None)
     print(f"monerosim: run directory {run.root}", file=sys.stderr)
-    return LocalRun(plan, run, Progress.choose(progress)).execute()
+    return LocalRun(plan, run, Progress.choose(progress), cache).execute()
 
 
 def _default_run_dir(config: Path) -> Path:
@@ -96,9 +112,13 @@ class LocalRun:
     plan: Plan
     run: RunDir
     progress: Progress
+    cache: BootstrapCache | None = None
     supervisor: ProcessSupervisor = attrs.field(init=False)
     network: Network | None = None
+    conductor: Conductor | None = None
     failed_agents: list[str] = attrs.field(factory=list)
+    phases: dict[str, float] = attrs.field(factory=dict)  # wall seconds per phase
+    _agents_started: float = 0.0  # monotonic clock when the agent processes were started
     interrupts: int = 0
     shutting_down: bool = False
 
@@ -109,7 +129,7 @@ class LocalRun:
         previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
         for sig in previous:
             signal.signal(sig, self._on_signal)
-        reason, code = "failed", ExitCode.FAILED
+        reason, code, failure = "failed", ExitCode.FAILED, None
         try:
             try:
                 self.start()
@@ -120,18 +140,23 @@ class LocalRun:
                 reason, code = "interrupted", ExitCode.INTERRUPTED
                 print("\nmonerosim: interrupted; stopping every process...", file=sys.stderr)
             except EXPECTED_RUN_ERRORS as exc:
-                print(f"\nmonerosim: error: {exc}", file=sys.stderr)
+                failure = self._explain(exc)
+                print(f"\nmonerosim: error: {failure}", file=sys.stderr)
             except Exception:
                 # A bug: one line for the user, the traceback kept in the run's logs.
                 trace = self.run.logs / "engine-error.log"
                 trace.write_text(traceback.format_exc())
-                print(f"\nmonerosim: internal error, traceback in {trace}", file=sys.stderr)
+                failure = f"internal error, traceback in {trace}"
+                print(f"\nmonerosim: {failure}", file=sys.stderr)
             self.shutting_down = True
+            shutdown_started = time.monotonic()
             self.shut_down(with_final_state=reason != "interrupted")
-            self.finish(reason)
+            self.phases["shutdown"] = time.monotonic() - shutdown_started
+            self.finish(reason, failure)
         finally:
             # Reached however the above ended, even by an exception in shutdown itself.
             self.supervisor.kill_all()
+            self._close_conductor()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         return int(code)
@@ -146,57 +171,81 @@ class LocalRun:
         # Asked again while stopping: no more waiting, kill what is left.
         self.supervisor.kill_all()
 
+    def _explain(self, exc: Exception) -> str:
+        """One line for ``run.json`` and the terminal, with the failed agent's exit
+        code and the end of its log when an agent is to blame."""
+        if not isinstance(exc, ConductorError):
+            return str(exc)
+        proc = self.supervisor.processes.get(agent_process_name(exc.agent_id))
+        if proc is None:
+            return str(exc)
+        deadline = time.monotonic() + timeouts().signal_stop
+        while proc.alive and isinstance(exc, ConductorError) and time.monotonic() < deadline:
+            time.sleep(0.05)  # a lost agent is exiting: wait for its code
+        code = "still running" if proc.alive else f"exit code {proc.exit_code}"
+        log.error(
+            "agent %s (%s); last lines of its log:\n%s", exc.agent_id, code, proc.log_tail(15)
+        )
+        return f"{exc} ({code}; log: {self.run.log_path(exc.agent_id)})"
+
     def start(self) -> None:
-        self.network, self.plan = start_network(self.plan, self.run, self.supervisor)
-        # Bootstrap before simulated time starts: the controller's code, in-process.
-        self.run.update_info(clock_epoch_wall=time.time())
-        if isinstance(self.plan.scenario.block_controller, BlockControllerSpec):
-            started = time.monotonic()
-            rt = AgentRuntime.open(BLOCK_CONTROLLER_ID, self.run.root)
-            controller = BlockController.create(rt, self.plan.scenario.block_controller)
-            try:
-                controller.bootstrap()
-            finally:
-                controller.close()
-                rt.close()
-            wait_synced(
-                self.network.daemons,
-                min_height=self.plan.scenario.general.bootstrap_blocks,
-                timeout=timeouts().sync,
-            )
-            log.info("bootstrap mined and synced in %.1f s", time.monotonic() - started)
-        self.run.update_info(clock_epoch_wall=time.time())
+        """Processes, peering, bootstrap, wallets, agents: each phase timed (wall s)."""
+        controller = self.plan.scenario.block_controller
+        bootstrap = None
+        if isinstance(controller, BlockControllerSpec):
+            bootstrap = Bootstrap(self.run, self.plan, controller, self.cache)
+        keep_chain = bootstrap.prepare() if bootstrap is not None else False
+        self.network = start_network(self.plan, self.run, self.supervisor, keep_chain=keep_chain)
+        self.phases.update(self.network.phases)
+        started = time.monotonic()
+        if bootstrap is not None:
+            bootstrap.complete(self.network, self.supervisor)
+        self.phases["bootstrap"] = time.monotonic() - started
+        started = time.monotonic()
+        restoring = self.network.wait_for_wallets()
+        self.phases["wallets"] = time.monotonic() - started  # what the restores added
+        log.info("wallets took %.1f s, %.1f s of it after the bootstrap",
+                 restoring, self.phases["wallets"])  # fmt: skip
+        self._agents_started = time.monotonic()
         self.start_agents()
 
     def start_agents(self) -> None:
+        """Open the conductor and start one process per agent that acts."""
         solo = {m.agent_id for m in self.plan.registry().miners if m.is_solo_miner}
-        started = []
-        for p in self.plan.agents:
-            if not runs_a_process(p.spec, p.agent.id in solo):
-                continue
-            spec = AgentProcessSpec(agent_process_name(p.agent.id), p.agent.id, self.run.root)
-            self.supervisor.start(spec, self.run.log_path(p.agent.id))
-            started.append(p.agent.id)
-        log.info("started %d agent processes: %s", len(started), ", ".join(started))
+        acting = [
+            p.agent.id for p in self.plan.agents if runs_a_process(p.spec, p.agent.id in solo)
+        ]
+        limits = timeouts()
+        socket_dir = Path(tempfile.mkdtemp(prefix="monerosim-"))  # 0700; short path
+        self.conductor = Conductor(
+            socket_path=socket_dir / "conductor.sock",
+            expected=frozenset(acting),
+            stop_time=self.plan.scenario.general.stop_time,
+            speed=self.run.read_info().speed,
+            action_limit=limits.action,
+            start_limit=limits.process_start,
+        )
+        self.run.update_info(conductor=str(self.conductor.socket_path))
+        for agent_id in acting:
+            spec = AgentProcessSpec(agent_process_name(agent_id), agent_id, self.run.root)
+            self.supervisor.start(spec, self.run.log_path(agent_id))
+        log.info("started %d agent processes: %s", len(acting), ", ".join(acting))
 
     def simulate(self) -> None:
-        info = self.run.read_info()
-        assert info.clock_epoch_wall is not None
-        self.progress.begin(self.run, self.plan, info)
-        while True:
-            sim_now = (time.time() - info.clock_epoch_wall) * info.speed
-            self.progress.update(sim_now)
-            crashed = self.poll_agents()
-            if BLOCK_CONTROLLER_ID in crashed:
-                raise EngineError(
-                    "the block controller failed; see "
-                    f"{self.run.log_path(BLOCK_CONTROLLER_ID)}:\n"
-                    + self._agent(BLOCK_CONTROLLER_ID).log_tail(15)
-                )
-            if sim_now >= info.stop_time:
-                break
-            time.sleep(self.progress.period)
-        self.progress.end()
+        """Drive simulated time until stop_time (the conductor waits for the agents)."""
+        conductor = self.conductor
+        assert conductor is not None
+        self.progress.begin(self.run, self.plan)
+        while not conductor.finished:
+            conductor.step(self.progress.period)
+            if conductor.started_wall is not None and "agents" not in self.phases:
+                self.run.update_info(sim_started_wall=conductor.started_wall)
+                self.phases["agents"] = time.monotonic() - self._agents_started
+            self.progress.update(conductor.now, conductor.pace, conductor.waiting_for())
+            self.poll_agents()
+        if conductor.started_wall is not None and conductor.finished_wall is not None:
+            self.phases["simulation"] = conductor.finished_wall - conductor.started_wall
+        self.progress.end(conductor.now, conductor.pace)
         self._wait_for_agents(timeouts().agent_stop)
 
     def poll_agents(self) -> list[str]:
@@ -217,9 +266,6 @@ class LocalRun:
                 )
         return crashed
 
-    def _agent(self, agent_id: str) -> ManagedProcess:
-        return self.supervisor.processes[agent_process_name(agent_id)]
-
     def _wait_for_agents(self, seconds: float) -> None:
         """Give agents ``seconds`` to reach the end of their loops by themselves."""
         deadline = time.monotonic() + seconds
@@ -229,6 +275,8 @@ class LocalRun:
         self.poll_agents()
 
     def shut_down(self, *, with_final_state: bool) -> None:
+        if self.conductor is not None:
+            self.conductor.finish()  # agents waiting for time are told the run is over
         self.supervisor.stop(["agent"])
         self.poll_agents()
         if self.network is not None and with_final_state:
@@ -240,15 +288,20 @@ class LocalRun:
             self.network.close_clients()
         self.supervisor.stop_all()
 
-    def finish(self, reason: str) -> None:
-        info = self.run.read_info()
-        ended = time.time()
-        epoch = info.clock_epoch_wall
+    def _close_conductor(self) -> None:
+        if self.conductor is not None:
+            self.conductor.close()
+            shutil.rmtree(self.conductor.socket_path.parent, ignore_errors=True)
+            self.conductor = None
+
+    def finish(self, reason: str, failure: str | None) -> None:
+        conductor = self.conductor
+        elapsed = conductor.now if conductor is not None and conductor.started_wall else None
         self.run.update_info(
-            ended_wall=ended,
-            end_reason=reason,
-            sim_elapsed=min(info.stop_time, (ended - epoch) * info.speed) if epoch else None,
+            ended_wall=time.time(), end_reason=reason, sim_elapsed=elapsed, failure=failure
         )
+        self.run.write_timing(self.timing())
+        record_rpc_calls(self.run, ENGINE_PROCESS)
         try:
             report = write_report(self.run.root)
         except ReportError as exc:
@@ -262,3 +315,17 @@ class LocalRun:
                 + ", ".join(f"{a} (see {self.run.log_path(a)})" for a in self.failed_agents),
                 file=sys.stderr,
             )
+
+    def timing(self) -> Timing:
+        conductor = self.conductor
+        agents = {} if conductor is None else conductor.timing
+        return Timing(
+            phases={k: round(v, 3) for k, v in self.phases.items()},
+            pace=None if conductor is None else conductor.pace,
+            speed_cap=self.run.read_info().speed,
+            advances=0 if conductor is None else conductor.advances,
+            agents={
+                a: AgentTimingRecord(t.actions, round(t.busy_wall, 3), round(t.longest_action, 3))
+                for a, t in agents.items()
+            },
+        )

@@ -1,20 +1,27 @@
 """Bringing up the network of a plan: one monerod and one wallet-rpc per agent.
 
 Nodes form a full mesh on 127.0.0.1 (each lists every other as an exclusive
-peer); each wallet-rpc serves one fresh wallet, created once. When this returns,
-every process answers RPC, the nodes are peered and the registry holds the real
-wallet addresses.
+peer); each wallet-rpc serves one wallet, restored from the mnemonic derived from
+the run seed (:mod:`monerosim_core.planning.wallet_keys`), so the registry holds
+every address from the start. When :func:`start_network` returns, every process
+answers RPC, the nodes are peered, and the wallets are being restored in the
+background (a few seconds each: wallet-rpc generates a TLS key per wallet);
+:meth:`Network.wait_for_wallets` waits for them. Blocks can pay the addresses
+before their wallets exist: a restored wallet scans the chain from height 0.
 """
 
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import attrs
 
 from monerosim_core.engine.convergence import wait_peered
 from monerosim_core.planning.plan import Plan, node_process_name, wallet_process_name
+from monerosim_core.planning.wallet_keys import wallet_keys
 from monerosim_core.processes.specs import NodeSpec, WalletSpec
 from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
 from monerosim_core.records.layout import RunDir
@@ -25,6 +32,10 @@ from monerosim_core.timeouts import timeouts
 log = logging.getLogger("monerosim.engine")
 
 
+class WalletMismatch(Exception):
+    """A restored wallet's address is not the one derived from the run seed."""
+
+
 @attrs.define
 class Network:
     """The running daemons of a plan: RPC clients for its nodes and its wallet
@@ -33,14 +44,28 @@ class Network:
     plan: Plan
     daemons: dict[str, DaemonClient] = attrs.field(factory=dict)
     wallets: dict[str, ManagedProcess] = attrs.field(factory=dict)
+    phases: dict[str, float] = attrs.field(factory=dict)  # wall seconds: processes, peering
+    _restoring: Future[float] | None = None  # wall seconds all restores took
+
+    def wait_for_wallets(self) -> float:
+        """Block until every wallet is restored (raising what went wrong); the wall
+        seconds the restores took (they run in the background from the start)."""
+        return 0.0 if self._restoring is None else self._restoring.result()
 
     def close_clients(self) -> None:
         for client in self.daemons.values():
             client.close()
 
 
-def start_network(plan: Plan, run: RunDir, supervisor: ProcessSupervisor) -> tuple[Network, Plan]:
-    """Start and connect everything; returns the network and the plan with addresses."""
+def start_network(
+    plan: Plan, run: RunDir, supervisor: ProcessSupervisor, *, keep_chain: bool = False
+) -> Network:
+    """Start and connect everything (wallets keep restoring after it returns).
+
+    ``keep_chain``: the nodes start on the chain already in their data directories
+    (a cached bootstrap) instead of a fresh one.
+    """
+    started = time.monotonic()
     nodes = plan.nodes
     p2p = {p.agent.id: f"{p.agent.ip_addr}:{p.p2p_port}" for p in nodes}
     wallet_specs: dict[str, WalletSpec] = {}
@@ -54,6 +79,7 @@ def start_network(plan: Plan, run: RunDir, supervisor: ProcessSupervisor) -> tup
             p2p_port=p.p2p_port,
             peers=[addr for other, addr in p2p.items() if other != agent.id],
             host=agent.ip_addr,
+            keep_fakechain=keep_chain,
         )
         supervisor.start(node, run.logs / f"{node.name}.console.log")
         if agent.wallet_rpc_port is not None:
@@ -67,31 +93,66 @@ def start_network(plan: Plan, run: RunDir, supervisor: ProcessSupervisor) -> tup
     network = Network(plan)
     for agent_id, spec in wallet_specs.items():
         network.wallets[agent_id] = supervisor.start(spec, run.logs / f"{spec.name}.console.log")
+    run.write_credentials({spec.name: spec.login for spec in wallet_specs.values()})
+    write_registry(run.shared, plan.registry())
     log.info("started %d monerod and %d wallet-rpc; waiting for RPC", len(nodes), len(wallet_specs))
     supervisor.wait_ready()
+    network.phases["processes"] = time.monotonic() - started
+    network._restoring = _restore_wallets_in_background(plan, network.wallets, run.read_info().seed)
 
-    addresses = _create_wallets(network.wallets)
-    run.write_credentials({spec.name: spec.login for spec in wallet_specs.values()})
-    plan = plan.with_wallet_addresses(addresses)
-    network.plan = plan
-    write_registry(run.shared, plan.registry())
-
+    started = time.monotonic()
     for p in nodes:
         assert p.agent.daemon_rpc_port is not None
         network.daemons[p.agent.id] = DaemonClient(p.agent.ip_addr, p.agent.daemon_rpc_port)
     if len(nodes) > 1:
         wait_peered(network.daemons, len(nodes) - 1, timeout=timeouts().peering)
+    network.phases["peering"] = time.monotonic() - started
     log.info("network up: %d nodes peered in a full mesh", len(nodes))
-    return network, plan
+    return network
 
 
-def _create_wallets(wallets: dict[str, ManagedProcess]) -> dict[str, str]:
-    """Create one wallet per wallet-rpc, in parallel (each takes seconds); their addresses."""
+def wallet_key_file(wallet_dir: Path, agent_id: str) -> Path:
+    """The key file of ``agent_id``'s wallet (the wallet file is named after the agent)."""
+    return wallet_dir / f"{agent_id}.keys"
 
-    def create(agent_id: str) -> tuple[str, str]:
-        with wallets[agent_id].wallet_client(timeout=timeouts().wallet_create) as client:
-            client.create_wallet(agent_id, "")
-            return agent_id, client.get_address()
 
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(wallets)))) as pool:
-        return dict(pool.map(create, wallets))
+def _restore_wallets_in_background(
+    plan: Plan, wallets: dict[str, ManagedProcess], seed: int
+) -> Future[float]:
+    """Restore every agent's wallet from its seeded mnemonic, a few at a time, on a
+    background thread; the future fails if one cannot be restored or has another
+    address than the registry's."""
+    expected = {p.agent.id: p.agent.wallet_address for p in plan.agents}
+
+    def restore(agent_id: str) -> None:
+        keys = wallet_keys(seed, agent_id)
+        spec = wallets[agent_id].spec
+        assert isinstance(spec, WalletSpec)
+        cached = wallet_key_file(spec.wallet_dir, agent_id).exists()
+        with wallets[agent_id].wallet_client() as client:
+            if cached:  # a key file from the bootstrap cache: opening is cheaper
+                client.open_wallet(agent_id, "")
+                address = client.get_address()
+            else:
+                address = client.restore_deterministic_wallet(agent_id, keys.mnemonic, "")
+        if address != expected[agent_id]:
+            raise WalletMismatch(
+                f"wallet of {agent_id} restored with address {address}, expected "
+                f"{expected[agent_id]}"
+            )
+
+    def restore_all() -> float:
+        started = time.monotonic()
+        # Each restore is mostly CPU (a TLS key) in its own wallet-rpc: all at once
+        # lets the kernel keep both cores busy between their RPC round trips.
+        with ThreadPoolExecutor(max_workers=max(1, len(wallets))) as pool:
+            for _ in pool.map(restore, wallets):
+                pass
+        took = time.monotonic() - started
+        log.info("%d wallets restored from the run seed in %.1f s", len(wallets), took)
+        return took
+
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="restore")
+    future = runner.submit(restore_all)
+    runner.shutdown(wait=False)
+    return future

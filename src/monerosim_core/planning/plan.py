@@ -20,6 +20,7 @@ from monerosim_core.config.model import (
     UserAgentSpec,
 )
 from monerosim_core.config.sections import BLOCK_CONTROLLER_SCRIPT
+from monerosim_core.planning.wallet_keys import wallet_keys
 from monerosim_core.records.registry import Agent, Registry, build_miners
 
 __all__ = ["BLOCK_CONTROLLER_ID", "BLOCK_CONTROLLER_SCRIPT", "AgentPlan", "Plan", "make_plan"]
@@ -79,18 +80,6 @@ class Plan:
         agents = tuple(p.agent for p in self.agents)
         return Registry(agents=agents, miners=build_miners(agents, self.solo_miner_threshold))
 
-    def with_wallet_addresses(self, addresses: dict[str, str]) -> Plan:
-        """The same plan with the wallets' real addresses filled in."""
-        return attrs.evolve(
-            self,
-            agents=tuple(
-                attrs.evolve(p, agent=attrs.evolve(p.agent, wallet_address=addresses[p.agent.id]))
-                if p.agent.id in addresses
-                else p
-                for p in self.agents
-            ),
-        )
-
 
 def agent_specs(scenario: Scenario) -> dict[str, AgentSpec]:
     """Every agent id of the scenario mapped to its config entry, in a stable order."""
@@ -115,9 +104,13 @@ def ports_needed(scenario: Scenario) -> int:
     return sum(3 if spec.wallet else 2 for spec in scenario.user_agents)
 
 
-def make_plan(scenario: Scenario, ports: Iterator[int], host: str = "127.0.0.1") -> Plan:
+def make_plan(
+    scenario: Scenario, ports: Iterator[int], *, seed: int | None, host: str = "127.0.0.1"
+) -> Plan:
     """Assign addresses: each user agent gets P2P, daemon RPC and (with a wallet)
-    wallet RPC ports on ``host``; controller and scripts get none."""
+    wallet RPC ports on ``host``; controller and scripts get none. With the run's
+    ``seed``, each wallet's address is known (derived from the seed, see
+    :mod:`.wallet_keys`); without it (a config without a seed, not run) it is None."""
     plans = []
     for agent_id, spec in agent_specs(scenario).items():
         if isinstance(spec, UserAgentSpec):
@@ -128,7 +121,9 @@ def make_plan(scenario: Scenario, ports: Iterator[int], host: str = "127.0.0.1")
                 ip_addr=host,
                 daemon_rpc_port=rpc,
                 wallet_rpc_port=wallet,
-                wallet_address=None,
+                wallet_address=(
+                    wallet_keys(seed, agent_id).address if wallet and seed is not None else None
+                ),
                 is_miner=spec.is_miner,
                 hashrate=spec.hashrate,
                 user_script=spec.user_script,

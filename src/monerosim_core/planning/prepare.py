@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from monerosim_core.config import load_scenario
-from monerosim_core.config.model import Scenario, UserAgentSpec
+from monerosim_core.config.model import BlockTimes, Scenario, UserAgentSpec
 from monerosim_core.planning.plan import Plan, make_plan, ports_needed
+from monerosim_core.planning.schedule import chain_epoch
 from monerosim_core.planning.seeding import new_run_seed
 from monerosim_core.planning.strategies import check_strategies
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
@@ -25,19 +26,24 @@ from monerosim_core.records.layout import RunDir, RunInfo
 REGISTRY_BASE_PORT = 38080
 
 
-def checked_plan(scenario: Scenario, plugins: Plugins, ports: Iterator[int]) -> Plan:
-    """Plan ``scenario`` on ``ports`` and check every strategy it names is usable.
+def checked_plan(
+    scenario: Scenario, plugins: Plugins, ports: Iterator[int], *, seed: int | None
+) -> Plan:
+    """Plan ``scenario`` on ``ports`` for a run with ``seed`` and check every strategy
+    it names is usable.
 
     :raises ConfigError: listing every strategy no installed plugin provides.
     """
-    plan = make_plan(scenario, ports)
+    plan = make_plan(scenario, ports, seed=seed)
     check_strategies(scenario, _solo_indexes(plan), plugins)
     return plan
 
 
 def validated_plan(config: Path, plugins: Plugins) -> Plan:
     """Load a config, plan it on fixed ports, and check every strategy it names."""
-    return checked_plan(load_scenario(config), plugins, itertools.count(REGISTRY_BASE_PORT))
+    scenario = load_scenario(config)
+    ports = itertools.count(REGISTRY_BASE_PORT)
+    return checked_plan(scenario, plugins, ports, seed=scenario.general.seed)
 
 
 def _solo_indexes(plan: Plan) -> set[int]:
@@ -50,26 +56,35 @@ def _solo_indexes(plan: Plan) -> set[int]:
 
 
 def prepare_run(
-    config: Path, run_dir: Path, *, speed: float | None = None, seed: int | None = None
+    config: Path,
+    run_dir: Path,
+    *,
+    speed: float | None = None,
+    seed: int | None = None,
+    engine: str = "local",
 ) -> tuple[Plan, RunDir]:
     """Validate ``config``, plan it on free loopback ports, and create its run
     directory with ``run.json`` (simulated time not started)."""
     scenario = load_scenario(config)
-    plan = checked_plan(
-        scenario, get_plugin_manager(), iter(free_tcp_ports(ports_needed(scenario)))
-    )
+    run_seed = seed if seed is not None else _seed_of(scenario.general.seed)
+    ports = iter(free_tcp_ports(ports_needed(scenario)))
+    plan = checked_plan(scenario, get_plugin_manager(), ports, seed=run_seed)
     run = RunDir.create(run_dir, config)
     controller = scenario.block_controller
+    started = time.time()
     run.write_info(
         RunInfo(
             config=str(config),
-            seed=seed if seed is not None else _seed_of(scenario.general.seed),
+            seed=run_seed,
             speed=speed if speed is not None else scenario.general.speed,
-            engine="local",
+            engine=engine,
             stop_time=scenario.general.stop_time,
             block_interval=controller.interval if controller else 0.0,
+            block_times=(controller.block_times if controller else BlockTimes.FIXED).value,
+            tx_propagation=scenario.network.tx_propagation,
             solo_miner_threshold=plan.solo_miner_threshold,
-            started_wall=time.time(),
+            started_wall=started,
+            chain_epoch=chain_epoch(started, scenario.general.stop_time),
         )
     )
     return plan, run

@@ -153,8 +153,9 @@ class ProcessSupervisor:
         if console_log is None:
             console_log = self.state_dir / "logs" / f"{spec.name}.console.log"
         check_loopback(spec.host)
-        if spec.name in self._procs:
-            raise ValueError(f"a process named {spec.name!r} was already started")
+        previous = self._procs.get(spec.name)
+        if previous is not None and previous.alive:
+            raise ValueError(f"a process named {spec.name!r} is already running")
         spec.prepare()
         argv = spec.argv()
         console_log.parent.mkdir(parents=True, exist_ok=True)
@@ -237,26 +238,21 @@ class ProcessSupervisor:
                 _signal(proc, signal.SIGKILL)
             return
         self._stopping = True
-        limits = timeouts()
         try:
             for kind in kinds:
-                polite = [p for p in self.of_kind(kind) if p.alive]
-                for proc in polite:
-                    if not _ask_to_stop(proc):
-                        _signal(proc, signal.SIGTERM)  # no point waiting for a refusal
-                grace = limits.agent_stop if kind == "agent" else limits.daemon_stop
-                _wait_exit(polite, grace)
-                rest = [p for p in polite if p.alive]
-                for proc in rest:
-                    _signal(proc, signal.SIGTERM)
-                _wait_exit(rest, limits.signal_stop)
-                for proc in rest:
-                    _signal(proc, signal.SIGKILL)
-                _wait_exit(rest, limits.signal_stop)
+                _stop_politely([p for p in self.of_kind(kind) if p.alive])
         finally:
             self._stopping = False
             with contextlib.suppress(OSError):
                 self._write_pids()
+
+    def stop_one(self, name: str) -> None:
+        """Stop one process as :meth:`stop` would (it can be started again after)."""
+        proc = self._procs[name]
+        if proc.alive:
+            _stop_politely([proc])
+        with contextlib.suppress(OSError):
+            self._write_pids()
 
     def stop_all(self) -> None:
         """Stop every process this supervisor started (agents, wallets, daemons). Idempotent."""
@@ -320,6 +316,23 @@ def _ask_to_stop(proc: ManagedProcess) -> bool:
     except RpcError:
         return False
     return True
+
+
+def _stop_politely(procs: Sequence[ManagedProcess]) -> None:
+    """Ask ``procs`` (all of one kind) to exit, then SIGTERM, then SIGKILL what is left."""
+    limits = timeouts()
+    for proc in procs:
+        if not _ask_to_stop(proc):
+            _signal(proc, signal.SIGTERM)  # no point waiting for a refusal
+    grace = limits.agent_stop if procs and procs[0].kind == "agent" else limits.daemon_stop
+    _wait_exit(procs, grace)
+    rest = [p for p in procs if p.alive]
+    for proc in rest:
+        _signal(proc, signal.SIGTERM)
+    _wait_exit(rest, limits.signal_stop)
+    for proc in rest:
+        _signal(proc, signal.SIGKILL)
+    _wait_exit(rest, limits.signal_stop)
 
 
 def _signal(proc: ManagedProcess, sig: signal.Signals) -> None:

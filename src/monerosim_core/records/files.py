@@ -181,21 +181,45 @@ def read_lines(path: Path) -> tuple[list[tuple[int, Any]], list[LineProblem]]:
 
     A missing file has no lines. A last line without its newline is a torn write.
     """
+    data = _read_from(path, 0)
+    lines = data.split(b"\n")
+    decoded, problems = _decode_lines(path, lines[:-1], first_number=1)
+    if lines[-1].strip():
+        problems.append(LineProblem(path, len(lines), "torn last line (a writer was killed)"))
+    return decoded, problems
+
+
+def read_new_lines(
+    path: Path, offset: int, first_number: int
+) -> tuple[list[tuple[int, Any]], list[LineProblem], int, int]:
+    """The complete lines added since byte ``offset`` (line ``first_number`` there),
+    the lines that failed, and the byte offset and line number to continue from. A
+    line still being written is left for the next call."""
+    data = _read_from(path, offset)
+    end = data.rfind(b"\n") + 1
+    lines = data[:end].split(b"\n")[:-1]
+    decoded, problems = _decode_lines(path, lines, first_number)
+    return decoded, problems, offset + end, first_number + len(lines)
+
+
+def _read_from(path: Path, offset: int) -> bytes:
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read()
     except FileNotFoundError:
-        return [], []
+        return b""
     except OSError as exc:
         raise RecordFileError(f"{path}: cannot be read ({exc.strerror})") from None
+
+
+def _decode_lines(
+    path: Path, lines: list[bytes], first_number: int
+) -> tuple[list[tuple[int, Any]], list[LineProblem]]:
     decoded: list[tuple[int, Any]] = []
     problems: list[LineProblem] = []
-    lines = data.split(b"\n")
-    torn_tail = lines[-1] != b""
-    for number, raw in enumerate(lines, start=1):
+    for number, raw in enumerate(lines, start=first_number):
         if not raw.strip():
-            continue
-        if torn_tail and number == len(lines):
-            problems.append(LineProblem(path, number, "torn last line (a writer was killed)"))
             continue
         try:
             decoded.append((number, parse_json(raw)))

@@ -13,7 +13,9 @@ Layout::
         confirmations.jsonl
         node_status.jsonl
         sync_events.jsonl
+        rpc_calls.jsonl
         final_state.json
+        timing.json                 where the wall time went (engine)
     RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
     RUN_DIR/logs/                   one log per process
     RUN_DIR/pids.json               every process the run started (processes.leftovers)
@@ -37,6 +39,7 @@ from monerosim_core.records.files import (
     append_line,
     read_json,
     read_lines,
+    read_new_lines,
     write_json_atomic,
 )
 from monerosim_core.records.schema import (
@@ -44,7 +47,9 @@ from monerosim_core.records.schema import (
     ConfirmationRecord,
     FinalState,
     NodeStatusRecord,
+    RpcCallsRecord,
     SyncEventRecord,
+    Timing,
     TransferRecord,
 )
 
@@ -64,6 +69,8 @@ TRANSFERS_FILE = "transfers.jsonl"
 CONFIRMATIONS_FILE = "confirmations.jsonl"
 NODE_STATUS_FILE = "node_status.jsonl"
 SYNC_EVENTS_FILE = "sync_events.jsonl"
+RPC_CALLS_FILE = "rpc_calls.jsonl"
+TIMING_FILE = "timing.json"
 
 R = TypeVar("R")
 
@@ -74,20 +81,33 @@ class RunDirError(Exception):
 
 @attrs.frozen
 class RunInfo:
-    """The contents of ``run.json`` (see the report for who reads which field)."""
+    """The contents of ``run.json`` (see the report for who reads which field).
+
+    ``speed`` is the cap on the pace (simulated seconds per wall second; None: as
+    fast as the machine allows). ``chain_epoch`` is the Unix time of simulated t=0
+    on the chain: a block at simulated time T is timestamped ``chain_epoch + T``.
+    ``conductor`` is the socket of the local engine's conductor.
+    """
 
     config: str
     seed: int
-    speed: float
     engine: str
     stop_time: float
     block_interval: float
+    block_times: str
+    tx_propagation: float
     solo_miner_threshold: float
     started_wall: float
-    clock_epoch_wall: float | None = None  # wall time at simulated t=0
+    speed: float | None = None
+    chain_epoch: int | None = None
+    conductor: str | None = None
+    bootstrap_source: str | None = None  # mined | cache
+    bootstrap_entry: str | None = None  # the bootstrap cache entry used or stored
+    sim_started_wall: float | None = None  # wall time at simulated t=0
     ended_wall: float | None = None
     sim_elapsed: float | None = None
     end_reason: str | None = None  # completed | interrupted | failed
+    failure: str | None = None  # what ended a failed run, in one line
 
 
 @attrs.frozen
@@ -125,6 +145,33 @@ class Journal(Generic[R]):
 
     def __iter__(self) -> Iterator[R]:
         return iter(self.read().records)
+
+    def follow(self) -> JournalFollower[R]:
+        """An incremental reader, from the first record: each call of its
+        ``read_new`` returns what it has not returned yet."""
+        return JournalFollower(self)
+
+
+@attrs.define
+class JournalFollower(Generic[R]):
+    """Reads a journal incrementally: each :meth:`read_new` costs only the new lines."""
+
+    journal: Journal[R]
+    _offset: int = 0
+    _next_line: int = 1
+
+    def read_new(self) -> list[R]:
+        """The complete records appended since the last call (bad lines skipped)."""
+        lines, _problems, self._offset, self._next_line = read_new_lines(
+            self.journal.path, self._offset, self._next_line
+        )
+        records = []
+        for number, doc in lines:
+            try:
+                records.append(decode(self.journal.record_type, doc, f"line {number}"))
+            except RecordFormatError:
+                continue  # the report lists bad lines; a follower just skips them
+        return records
 
 
 def _absolute(path: str | os.PathLike[str]) -> Path:
@@ -183,6 +230,10 @@ class RunDir:
     def sync_events(self) -> Journal[SyncEventRecord]:
         return Journal(self.shared / SYNC_EVENTS_FILE, SyncEventRecord)
 
+    @property
+    def rpc_calls(self) -> Journal[RpcCallsRecord]:
+        return Journal(self.shared / RPC_CALLS_FILE, RpcCallsRecord)
+
     @classmethod
     def create(cls, root: Path, config_source: Path) -> RunDir:
         """Make a new run directory; refuses one that already holds a run."""
@@ -224,13 +275,22 @@ class RunDir:
 
         :raises RecordFileError: when it is unreadable or malformed.
         """
-        path = self.final_state_path
+        return self._read_document(self.final_state_path, FinalState)
+
+    def write_timing(self, timing: Timing) -> None:
+        write_json_atomic(self.shared / TIMING_FILE, encode(timing))
+
+    def read_timing(self) -> Timing | None:
+        """``timing.json``, None when it was not written (raises like read_final_state)."""
+        return self._read_document(self.shared / TIMING_FILE, Timing)
+
+    def _read_document(self, path: Path, record_type: type[R]) -> R | None:
         try:
             doc = read_json(path)
         except FileNotFoundError:
             return None
         try:
-            return decode(FinalState, doc, str(path))
+            return decode(record_type, doc, str(path))
         except RecordFormatError as exc:
             raise RecordFileError(str(exc)) from None
 

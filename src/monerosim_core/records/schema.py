@@ -7,8 +7,10 @@ Journal records (one JSON line each, appended as things happen):
 * :class:`ConfirmationRecord` (``confirmations.jsonl``): a sent transfer seen in a block.
 * :class:`NodeStatusRecord` (``node_status.jsonl``): one monitor sample of every node.
 * :class:`SyncEventRecord` (``sync_events.jsonl``): nodes started or stopped disagreeing.
+* :class:`RpcCallsRecord` (``rpc_calls.jsonl``): one process's RPC calls of one method.
 
-Documents (replaced whole): :class:`FinalState` (``final_state.json``).
+Documents (replaced whole): :class:`FinalState` (``final_state.json``) and
+:class:`Timing` (``timing.json``).
 
 Times: ``sim_time`` is simulated seconds since the run's t=0; ``wall_time`` is Unix
 time. Amounts are atomic units (1 XMR = 10**12). Heights are block heights (genesis 0).
@@ -30,8 +32,14 @@ SyncChange = Literal["diverged", "agreed"]
 class BlockRecord:
     """One block mined for a winner.
 
-    ``reselected_from`` lists the miners chosen first whose node failed. ``reward``
-    is the coinbase total; None (with ``reward_error``) when no node could say.
+    ``timestamp`` is the block's on-chain timestamp (the run's chain epoch plus
+    ``sim_time``). ``reward`` is the coinbase total; None (with ``reward_error``)
+    when no node could say. ``reselected_from`` lists the miners chosen first whose
+    node failed. The ``wall_*`` fields are the wall seconds the block's action spent
+    waiting for the winner's node to hold the tip, for the transfers due in it to
+    reach the winner's pool (``settle_pushed`` of them handed over by the
+    controller, ``settle_missing`` still missing when that wait hit its bound), and
+    mining it.
     """
 
     height: int
@@ -42,9 +50,15 @@ class BlockRecord:
     wall_time: float
     bootstrap: bool
     node: str
+    timestamp: int | None = None
     reward: int | None = None
     reward_error: str | None = None
     reselected_from: tuple[str, ...] = ()
+    wall_tip_wait: float = 0.0
+    wall_settle: float = 0.0
+    settle_pushed: int = 0
+    settle_missing: int = 0
+    wall_mine: float = 0.0
 
 
 @attrs.frozen
@@ -130,8 +144,60 @@ class SyncEventRecord:
 
 
 @attrs.frozen
+class RpcCallsRecord:
+    """The RPC calls of one method a process made, and the wall time they took."""
+
+    process: str
+    method: str
+    calls: int
+    errors: int
+    wall: float
+
+
+@attrs.frozen
+class ChainBlock:
+    """A main-chain block as a node reported it at the end."""
+
+    hash: str
+    timestamp: int
+
+
+@attrs.frozen
 class FinalState:
-    """Every node and wallet as the run left them."""
+    """Every node and wallet as the run left them, and the main chain (by height,
+    as one node reported it) from the first recorded block to the tip."""
 
     nodes: Mapping[str, NodeReading] = attrs.field(factory=dict, hash=False)
     wallets: Mapping[str, WalletReading] = attrs.field(factory=dict, hash=False)
+    chain: Mapping[str, ChainBlock] = attrs.field(factory=dict, hash=False)
+    chain_source: str | None = None
+
+
+@attrs.frozen
+class AgentTimingRecord:
+    """Wall time one agent spent in its actions (simulated time stood still)."""
+
+    actions: int
+    busy_wall: float
+    longest_action: float
+
+
+@attrs.frozen
+class Timing:
+    """Where a run's wall time went, written by the engine at the end.
+
+    Phases, in order: ``processes`` (daemons and wallets started until all answer
+    RPC), ``peering`` (the mesh connected), ``bootstrap`` (mined, or checked from the
+    cache, and stored), ``wallets`` (what restoring the wallets added after the
+    bootstrap: they restore in the background from ``processes`` on), ``agents``
+    (agent processes started until every one joined simulated time), ``simulation``
+    (t=0 to stop_time), ``shutdown`` (final state, stopping processes). ``pace``
+    is simulated seconds per wall second of the simulation phase; ``advances`` how
+    many times the conductor moved time.
+    """
+
+    phases: Mapping[str, float] = attrs.field(factory=dict, hash=False)
+    pace: float | None = None
+    speed_cap: float | None = None
+    advances: int = 0
+    agents: Mapping[str, AgentTimingRecord] = attrs.field(factory=dict, hash=False)

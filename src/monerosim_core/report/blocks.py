@@ -8,8 +8,6 @@ on the chain, but listed, since many of them bias the allocation.
 
 from __future__ import annotations
 
-import itertools
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 
@@ -83,19 +81,6 @@ class BlockSection:
     fit: FitTest
 
 
-@attrs.frozen
-class IntervalSection:
-    """Simulated seconds between consecutive non-bootstrap blocks."""
-
-    configured: float
-    count: int
-    mean: float | None
-    median: float | None
-    stdev: float | None  # sample standard deviation; None under two intervals
-    minimum: float | None
-    maximum: float | None
-
-
 def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> BlockSection:
     mined = [b for b in blocks if not b.bootstrap]
     bootstrap = [b for b in blocks if b.bootstrap]
@@ -136,25 +121,6 @@ def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> Bl
         ),
         duplicate_heights=tuple(sorted(h for h, n in heights.items() if n > 1)),
         fit=fit_test(shares, counted),
-    )
-
-
-def inter_block_times(blocks: Sequence[BlockRecord]) -> list[float]:
-    """Simulated seconds between consecutive non-bootstrap blocks, in chain order."""
-    times = sorted((b.sim_time, b.height) for b in blocks if not b.bootstrap)
-    return [later[0] - earlier[0] for earlier, later in itertools.pairwise(times)]
-
-
-def analyse_intervals(blocks: Sequence[BlockRecord], configured: float) -> IntervalSection:
-    gaps = inter_block_times(blocks)
-    return IntervalSection(
-        configured=configured,
-        count=len(gaps),
-        mean=statistics.fmean(gaps) if gaps else None,
-        median=statistics.median(gaps) if gaps else None,
-        stdev=statistics.stdev(gaps) if len(gaps) > 1 else None,
-        minimum=min(gaps) if gaps else None,
-        maximum=max(gaps) if gaps else None,
     )
 
 

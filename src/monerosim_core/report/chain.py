@@ -9,7 +9,7 @@ import attrs
 
 from monerosim_core.records.layout import FINAL_STATE_FILE
 from monerosim_core.records.registry import Registry
-from monerosim_core.records.schema import FinalState, NodeStatusRecord
+from monerosim_core.records.schema import BlockRecord, FinalState, NodeStatusRecord
 from monerosim_core.report.records import SyncEvent
 
 
@@ -139,4 +139,50 @@ def analyse_monitor(samples: Sequence[NodeStatusRecord]) -> MonitorSection:
         unreachable_readings=sum(
             1 for s in samples for r in s.nodes.values() if r.error is not None
         ),
+    )
+
+
+@attrs.frozen
+class RecordsOnChain:
+    """The block records against the main chain one node reported at the end.
+
+    ``off_chain``: heights whose recorded block is not the main chain's (orphaned, or
+    never accepted). ``timestamp_mismatches``: heights whose on-chain timestamp is
+    not the recorded one. ``unrecorded``: main-chain heights with no record (a block
+    nobody recorded: mined from outside, or a record lost).
+    """
+
+    source: str | None
+    checked: int
+    off_chain: tuple[int, ...]
+    timestamp_mismatches: tuple[int, ...]
+    unrecorded: tuple[int, ...]
+    chain_tip: int | None
+    highest_record: int | None
+
+
+def analyse_records_on_chain(
+    blocks: Sequence[BlockRecord], final_state: FinalState
+) -> RecordsOnChain | None:
+    chain = {int(h): b for h, b in final_state.chain.items()}
+    if not chain:
+        return None
+    recorded = {b.height: b for b in blocks}
+    checked = [b for b in blocks if b.height in chain]
+    return RecordsOnChain(
+        source=final_state.chain_source,
+        checked=len(checked),
+        off_chain=tuple(sorted(b.height for b in checked if chain[b.height].hash != b.hash)),
+        timestamp_mismatches=tuple(
+            sorted(
+                b.height
+                for b in checked
+                if chain[b.height].hash == b.hash
+                and b.timestamp is not None
+                and chain[b.height].timestamp != b.timestamp
+            )
+        ),
+        unrecorded=tuple(sorted(h for h in chain if h not in recorded)),
+        chain_tip=max(chain),
+        highest_record=max(recorded) if recorded else None,
     )

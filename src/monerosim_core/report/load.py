@@ -41,7 +41,9 @@ def load_run(run_dir: Path) -> RunData:
         confirmations = run.confirmations.read()
         status = run.node_status.read()
         sync = run.sync_events.read()
+        rpc_calls = run.rpc_calls.read()
         final_state = run.read_final_state()
+        timing = run.read_timing()
     except (RunDirError, RecordFileError) as exc:
         raise ReportError(str(exc)) from None
     problems = (
@@ -50,6 +52,7 @@ def load_run(run_dir: Path) -> RunData:
         *confirmations.problems,
         *status.problems,
         *sync.problems,
+        *rpc_calls.problems,
     )
     return RunData(
         run_dir=run_dir,
@@ -62,6 +65,8 @@ def load_run(run_dir: Path) -> RunData:
         status=status.records if run.node_status.exists else None,
         sync_events=_pair_sync_events(sync.records) if run.sync_events.exists else None,
         final_state=final_state,
+        timing=timing,
+        rpc_calls=rpc_calls.records,
         problems=problems,
     )
 

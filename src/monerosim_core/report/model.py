@@ -7,9 +7,16 @@ from pathlib import Path
 import attrs
 
 from monerosim_core.records.layout import RunInfo
-from monerosim_core.report.blocks import BlockSection, IntervalSection
-from monerosim_core.report.chain import ChainSection, MonitorSection, SyncSection
+from monerosim_core.report.blocks import BlockSection
+from monerosim_core.report.chain import (
+    ChainSection,
+    MonitorSection,
+    RecordsOnChain,
+    SyncSection,
+)
+from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.plots import PlotOutcome
+from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferSection
 from monerosim_core.report.wallets import WalletSection
 
@@ -31,7 +38,9 @@ class Report:
     wallets: WalletSection
     transfers: TransferSection | None
     chain: ChainSection | None
+    records_on_chain: RecordsOnChain | None
     sync: SyncSection | None
     monitor: MonitorSection | None
+    timing: TimingSection
     output_dir: Path | None = None
     plots: PlotOutcome | None = None

@@ -20,6 +20,8 @@ from monerosim_core.records.schema import (
     BlockRecord,
     FinalState,
     NodeStatusRecord,
+    RpcCallsRecord,
+    Timing,
     TransferRecord,
 )
 
@@ -68,4 +70,6 @@ class RunData:
     status: tuple[NodeStatusRecord, ...] | None
     sync_events: tuple[SyncEvent, ...] | None
     final_state: FinalState | None
+    timing: Timing | None = None
+    rpc_calls: tuple[RpcCallsRecord, ...] = ()
     problems: tuple[LineProblem, ...] = ()

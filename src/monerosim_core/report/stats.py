@@ -142,3 +142,50 @@ def _upper_continued_fraction(a: float, x: float) -> float:
         if abs(step - 1.0) < _EPS:
             return math.exp(_log_prefactor(a, x, math.lgamma(a))) / value
     raise ArithmeticError(f"incomplete gamma fraction did not converge for a={a}, x={x}")
+
+
+@attrs.frozen
+class KolmogorovSmirnov:
+    """A one-sample Kolmogorov-Smirnov test: the statistic D, the sample size, the p-value."""
+
+    statistic: float
+    n: int
+    p_value: float
+
+
+def kolmogorov_sf(x: float) -> float:
+    """``P(K > x)`` for the Kolmogorov distribution: ``2 Σ (-1)^(k-1) exp(-2 k² x²)``.
+
+    The alternating series converges fast for ``x`` above about 0.3; below, the
+    probability is within 1e-9 of 1 and is returned as 1.
+    """
+    if x < 0.3:
+        return 1.0
+    total = 0.0
+    for k in range(1, 101):
+        term = math.exp(-2.0 * k * k * x * x)
+        total += term if k % 2 else -term
+        if term < 1e-16:
+            break
+    return min(1.0, max(0.0, 2.0 * total))
+
+
+def ks_exponential(sample: Sequence[float], mean: float) -> KolmogorovSmirnov:
+    """Test ``sample`` against the exponential distribution with ``mean`` (known).
+
+    The p-value uses Stephens' small-sample correction of the asymptotic
+    distribution, ``λ = (√n + 0.12 + 0.11/√n) D``: within 0.03 of the exact value
+    from n = 8 on (checked against SciPy), ample for a 0.001 threshold.
+    """
+    n = len(sample)
+    if n == 0:
+        raise ValueError("ks_exponential: empty sample")
+    if not mean > 0:
+        raise ValueError(f"ks_exponential: mean must be > 0, got {mean}")
+    ordered = sorted(sample)
+    d = 0.0
+    for i, x in enumerate(ordered):
+        cdf = 1.0 - math.exp(-max(x, 0.0) / mean)
+        d = max(d, (i + 1) / n - cdf, cdf - i / n)
+    root = math.sqrt(n)
+    return KolmogorovSmirnov(d, n, kolmogorov_sf((root + 0.12 + 0.11 / root) * d))

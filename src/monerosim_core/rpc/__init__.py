@@ -33,6 +33,7 @@ from monerosim_core.rpc.daemon import (
     AltChain,
     Block,
     BlockHeader,
+    BlockTemplate,
     ChainTip,
     DaemonClient,
     DaemonInfo,
@@ -48,6 +49,7 @@ from monerosim_core.rpc.errors import (
     RpcStatusError,
     RpcTimeout,
 )
+from monerosim_core.rpc.http import MethodTimings, rpc_timings
 from monerosim_core.rpc.wallet import Balance, TransferResult, WalletClient, WalletTransfer
 
 __all__ = [
@@ -55,10 +57,12 @@ __all__ = [
     "Balance",
     "Block",
     "BlockHeader",
+    "BlockTemplate",
     "ChainTip",
     "DaemonClient",
     "DaemonInfo",
     "GeneratedBlocks",
+    "MethodTimings",
     "PeerConnection",
     "RpcConnectionError",
     "RpcError",
@@ -70,4 +74,5 @@ __all__ = [
     "TxStatus",
     "WalletClient",
     "WalletTransfer",
+    "rpc_timings",
 ]

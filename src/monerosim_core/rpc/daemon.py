@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 import httpx
 
+from monerosim_core.rpc.errors import RpcStatusError
 from monerosim_core.rpc.http import BaseClient, Endpoint, Json
 from monerosim_core.timeouts import timeouts
 
@@ -61,6 +62,17 @@ class GeneratedBlocks:
 
     hashes: tuple[str, ...]
     height: int
+
+
+@attrs.frozen
+class BlockTemplate:
+    """``get_block_template``: a block to mine at ``height`` on ``prev_hash``, paying the
+    given address ``expected_reward`` (subsidy plus the fees of its transactions)."""
+
+    blob: bytes
+    height: int
+    prev_hash: str
+    expected_reward: int
 
 
 @attrs.frozen
@@ -208,6 +220,59 @@ class DaemonClient(BaseClient):
             lambda: GeneratedBlocks(tuple(str(h) for h in r.get("blocks", [])), int(r["height"])),
         )
 
+    def get_block_template(self, wallet_address: str, extra_nonce: bytes) -> BlockTemplate:
+        """A block template on this node's tip paying ``wallet_address``, with the
+        pool transactions this node would mine.
+
+        ``extra_nonce`` goes into the coinbase; make it unique per call: monerod
+        serves a cached template while address, extra nonce, pool and tip are
+        unchanged, and that cache misses a transaction that just moved out of the
+        node's "local" state (measured). No ``prev_block``: with it, monerod
+        caps the template's transactions at twice the parent block's weight, so
+        after a one-transaction block every block holds one (measured: 1 of 9).
+        Check ``prev_hash`` against the tip you expect.
+        """
+        params = {"wallet_address": wallet_address, "extra_nonce": extra_nonce.hex()}
+        r = self._rpc.json_rpc("get_block_template", params, None)
+        return self._rpc.shape(
+            "get_block_template",
+            lambda: BlockTemplate(
+                blob=bytes.fromhex(str(r["blocktemplate_blob"])),
+                height=int(r["height"]),
+                prev_hash=str(r["prev_hash"]),
+                expected_reward=int(r["expected_reward"]),
+            ),
+        )
+
+    def submit_block(self, blob: bytes, *, timeout: float | None = None) -> None:
+        """Submit a mined block; RpcMethodError when the node refuses it."""
+        self._rpc.json_rpc_list(
+            "submit_block", [blob.hex()], timeouts().generate if timeout is None else timeout
+        )
+
+    def send_raw_transaction(self, tx_hex: str) -> None:
+        """Hand this node a transaction (as a wallet's daemon would receive it).
+
+        Raises RpcStatusError with monerod's reason (double spend, fee too low...)
+        when the node refuses it; a transaction it already has is accepted again.
+        """
+        r = self._rpc.plain_unchecked(
+            "/send_raw_transaction", {"tx_as_hex": tx_hex, "do_not_relay": False}, None
+        )
+        if r.get("status") != "OK":
+            reasons = [k for k, v in r.items() if v is True and k != "untrusted"]
+            detail = str(r.get("reason") or "") or ", ".join(reasons) or str(r.get("status"))
+            raise RpcStatusError("send_raw_transaction", self._rpc.name, detail)
+
+    def get_block_headers_range(self, start_height: int, end_height: int) -> list[BlockHeader]:
+        """The main-chain headers from ``start_height`` to ``end_height``, both included."""
+        params = {"start_height": start_height, "end_height": end_height}
+        r = self._rpc.json_rpc("get_block_headers_range", params, None)
+        return self._rpc.shape(
+            "get_block_headers_range",
+            lambda: [BlockHeader.from_rpc(h) for h in r.get("headers", [])],
+        )
+
     def get_last_block_header(self) -> BlockHeader:
         r = self._rpc.json_rpc("get_last_block_header", None, None)
         return self._rpc.shape(
@@ -242,6 +307,17 @@ class DaemonClient(BaseClient):
             )
 
         return self._rpc.shape("get_block", build)
+
+    def get_transaction_hexes(self, hashes: Iterable[str]) -> dict[str, str]:
+        """The serialised transactions (hex) among ``hashes`` that this node knows."""
+        wanted = list(hashes)
+        if not wanted:
+            return {}
+        r = self._rpc.plain("/get_transactions", {"txs_hashes": wanted}, None)
+        return self._rpc.shape(
+            "get_transactions",
+            lambda: {str(tx["tx_hash"]): str(tx["as_hex"]) for tx in r.get("txs", [])},
+        )
 
     def get_transaction_pool_hashes(self) -> list[str]:
         """Hashes of the transactions in this node's pool (any order)."""

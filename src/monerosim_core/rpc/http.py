@@ -7,10 +7,13 @@ Private to the :mod:`monerosim_core.rpc` package; import the clients from the pa
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+import attrs
 import httpx
 
 from monerosim_core.rpc.errors import (
@@ -24,6 +27,33 @@ from monerosim_core.timeouts import timeouts
 
 T = TypeVar("T")
 Json = dict[str, Any]
+
+
+@attrs.define
+class MethodTimings:
+    """The calls of one RPC method made by this process, and their wall time."""
+
+    calls: int = 0
+    errors: int = 0
+    wall: float = 0.0
+
+
+_timings: dict[str, MethodTimings] = {}
+_timings_lock = threading.Lock()
+
+
+def rpc_timings() -> dict[str, MethodTimings]:
+    """Every RPC method this process has called, with counts and wall time (a copy)."""
+    with _timings_lock:
+        return {m: attrs.evolve(t) for m, t in _timings.items()}
+
+
+def _count(method: str, started: float, ok: bool) -> None:
+    with _timings_lock:
+        t = _timings.setdefault(method, MethodTimings())
+        t.calls += 1
+        t.errors += 0 if ok else 1
+        t.wall += time.perf_counter() - started
 
 
 class Endpoint:
@@ -60,6 +90,14 @@ class Endpoint:
         body: Json = {"jsonrpc": "2.0", "id": "0", "method": method}
         if params:
             body["params"] = dict(params)
+        return self._json_rpc_body(method, body, timeout)
+
+    def json_rpc_list(self, method: str, params: list[Any], timeout: float | None) -> Json:
+        """A JSON-RPC call whose params are a list (``submit_block``)."""
+        body: Json = {"jsonrpc": "2.0", "id": "0", "method": method, "params": params}
+        return self._json_rpc_body(method, body, timeout)
+
+    def _json_rpc_body(self, method: str, body: Json, timeout: float | None) -> Json:
         doc = self._post(method, "/json_rpc", body, timeout)
         error = doc.get("error")
         if error is not None:
@@ -81,10 +119,13 @@ class Endpoint:
 
     def plain(self, path: str, body: Mapping[str, Any], timeout: float | None) -> Json:
         """POST to one of monerod's non-JSON-RPC endpoints (``/get_transactions``...)."""
-        method = path.lstrip("/")
-        doc = self._post(method, path, dict(body), timeout)
-        self._check_status(method, doc)
+        doc = self.plain_unchecked(path, body, timeout)
+        self._check_status(path.lstrip("/"), doc)
         return doc
+
+    def plain_unchecked(self, path: str, body: Mapping[str, Any], timeout: float | None) -> Json:
+        """:meth:`plain` without the status check, for answers that explain a refusal."""
+        return self._post(path.lstrip("/"), path, dict(body), timeout)
 
     def shape(self, method: str, build: Callable[[], T]) -> T:
         """Build a value from a result; a missing or mistyped field is RpcResponseError."""
@@ -101,6 +142,16 @@ class Endpoint:
             raise RpcStatusError(method, self.name, str(status))
 
     def _post(self, method: str, path: str, body: Json, timeout: float | None) -> Json:
+        started = time.perf_counter()
+        ok = False
+        try:
+            doc = self._exchange(method, path, body, timeout)
+            ok = True
+            return doc
+        finally:
+            _count(method, started, ok)
+
+    def _exchange(self, method: str, path: str, body: Json, timeout: float | None) -> Json:
         try:
             response = self._http.post(
                 path, json=body, timeout=httpx.USE_CLIENT_DEFAULT if timeout is None else timeout

@@ -10,11 +10,18 @@ from monerosim_core.records.layout import (
     SYNC_EVENTS_FILE,
     TRANSFERS_FILE,
 )
-from monerosim_core.report.blocks import ALPHA, BlockSection, IntervalSection
-from monerosim_core.report.chain import ChainSection, MonitorSection, SyncSection
+from monerosim_core.report.blocks import ALPHA, BlockSection
+from monerosim_core.report.chain import (
+    ChainSection,
+    MonitorSection,
+    RecordsOnChain,
+    SyncSection,
+)
+from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
 from monerosim_core.report.render.fmt import NOT_RECORDED, opt, pct, secs, short
+from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferCounts, TransferSection
 from monerosim_core.report.wallets import WalletSection
 from monerosim_core.report.xmr import format_xmr
@@ -34,13 +41,13 @@ def render_markdown(report: Report) -> str:
         f"Run directory: `{report.run_dir}`",
         "",
         *_table(
-            ["config", "seed", "engine", "speed", "stop time", "simulated", "ended"],
+            ["config", "seed", "engine", "pace", "stop time", "simulated", "ended"],
             [
                 [
                     f"`{r.config}`",
                     str(r.seed),
                     r.engine,
-                    f"{r.speed:g}x",
+                    "full" if r.speed is None else f"at most {r.speed:g}x",
                     secs(r.stop_time),
                     secs(r.sim_elapsed),
                     r.end_reason or "no end record",
@@ -56,7 +63,8 @@ def render_markdown(report: Report) -> str:
         *_intervals_md(report.intervals),
         *_wallets_md(report.wallets),
         *_transfers_md(report.transfers),
-        *_chain_md(report.chain, report.sync, report.monitor),
+        *_chain_md(report.chain, report.records_on_chain, report.sync, report.monitor),
+        *_timing_md(report.timing),
         *_plots_md(report.plots),
     ]
     return "\n".join(lines).rstrip() + "\n"
@@ -124,6 +132,14 @@ def _blocks_md(b: BlockSection) -> list[str]:
 
 def _intervals_md(i: IntervalSection) -> list[str]:
     out = ["## Inter-block times", ""]
+    out += [
+        f"{i.due} block(s) were due before the run ended ({i.fit.kind} block times, "
+        f"replayed from the seed); {len(i.missing)} of them not mined"
+        + (f" (at {', '.join(f'{t:g}' for t in i.missing[:10])} s)" if i.missing else "")
+        + (f"; {len(i.unscheduled)} block(s) at no scheduled time" if i.unscheduled else "")
+        + ".",
+        "",
+    ]
     if i.count == 0:
         return [*out, "Fewer than two non-bootstrap blocks: no interval to measure.", ""]
     return [
@@ -139,7 +155,59 @@ def _intervals_md(i: IntervalSection) -> list[str]:
             ],
         ),
         "",
+        f"- **fit**: {i.fit.verdict}",
+        "",
     ]
+
+
+def _timing_md(t: TimingSection) -> list[str]:
+    out = ["## Wall time", ""]
+    out.append(
+        "Simulated time is exact: actions take none, and the conductor moves time only "
+        "when every agent waits. These figures are how fast this machine ran it."
+    )
+    out.append("")
+    if t.phases is None:
+        out += ["timing.json not recorded.", ""]
+    else:
+        pace = "" if t.pace is None else f"; pace {t.pace:.1f} simulated s per wall s"
+        cap = "" if t.speed_cap is None else f" (capped at {t.speed_cap:g}x)"
+        out += [
+            ", ".join(f"{name} {secs(v)}" for name, v in t.phases.items())
+            + f"{pace}{cap}; time advanced {t.advances} times.",
+            "",
+        ]
+    out += [
+        f"Waits in block actions: winner's node receiving the tip {secs(t.tip_wait_wall)}, "
+        f"settling (transfers into the winner's pool) {secs(t.settle_wall)}, "
+        f"mining {secs(t.mining_wall)}; settling hit its bound {t.settle_bound_hits} time(s).",
+        "",
+    ]
+    if t.agents:
+        out += [
+            *_table(
+                ["agent", "actions", "busy (wall)", "longest action"],
+                [
+                    [a.agent_id, str(a.actions), secs(a.busy_wall), secs(a.longest_action)]
+                    for a in t.agents
+                ],
+            ),
+            "",
+        ]
+    if t.rpc:
+        out += [
+            "RPC calls by method (every process):",
+            "",
+            *_table(
+                ["method", "calls", "errors", "wall", "mean"],
+                [
+                    [r.method, str(r.calls), str(r.errors), secs(r.wall), f"{r.mean_ms:.1f} ms"]
+                    for r in t.rpc
+                ],
+            ),
+            "",
+        ]
+    return out
 
 
 def _wallets_md(w: WalletSection) -> list[str]:
@@ -254,8 +322,37 @@ def _transfers_md(t: TransferSection | None) -> list[str]:
     return out
 
 
-def _chain_md(c: ChainSection | None, s: SyncSection | None, m: MonitorSection | None) -> list[str]:
-    out = ["## Chain heights per node", ""]
+def _records_on_chain_md(r: RecordsOnChain | None) -> list[str]:
+    if r is None:
+        return []
+    problems = [
+        f"{len(r.off_chain)} not on the main chain ({', '.join(map(str, r.off_chain[:10]))})"
+        if r.off_chain
+        else "all on the main chain",
+        f"{len(r.timestamp_mismatches)} with another timestamp on chain"
+        if r.timestamp_mismatches
+        else "every on-chain timestamp equal to the record's",
+    ]
+    out = [
+        f"Records against the main chain of {r.source} (tip {r.chain_tip}, highest record "
+        f"{r.highest_record}): {r.checked} block(s) checked, {'; '.join(problems)}.",
+        "",
+    ]
+    if r.unrecorded:
+        out += [
+            f"Main-chain heights without a record: {', '.join(map(str, r.unrecorded[:20]))}.",
+            "",
+        ]
+    return out
+
+
+def _chain_md(
+    c: ChainSection | None,
+    r: RecordsOnChain | None,
+    s: SyncSection | None,
+    m: MonitorSection | None,
+) -> list[str]:
+    out = ["## Chain heights per node", "", *_records_on_chain_md(r)]
     if c is None:
         out += [f"{FINAL_STATE_FILE} {NOT_RECORDED}.", ""]
     else:

@@ -21,7 +21,15 @@ def render_terminal(report: Report) -> str:
     i = report.intervals
     if i.mean is not None:
         lines.append(
-            f"  intervals: mean {i.mean:.1f} s over {i.count} (configured {i.configured:g} s)"
+            f"  intervals: mean {i.mean:.3f} s over {i.count} (configured {i.configured:g} s, "
+            f"{i.fit.kind}); {i.due - len(i.missing)} of {i.due} scheduled blocks mined"
+        )
+    timing = report.timing
+    if timing.phases is not None:
+        pace = "" if timing.pace is None else f"pace {timing.pace:.1f}x; "
+        lines.append(
+            f"  wall time: {pace}"
+            + ", ".join(f"{name} {v:.1f} s" for name, v in timing.phases.items())
         )
     w = report.wallets
     lines.append(

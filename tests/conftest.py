@@ -30,7 +30,7 @@ import pytest
 
 from monerosim_core.engine.convergence import wait_peered
 from monerosim_core.processes.ports import LOOPBACK, free_tcp_ports
-from monerosim_core.processes.specs import WalletSpec, mesh_node_specs
+from monerosim_core.processes.specs import NodeSpec, WalletSpec, mesh_node_specs
 from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
 from monerosim_core.rpc import DaemonClient, WalletClient
 
@@ -150,14 +150,16 @@ def start_local_network(
     try:
         for spec in mesh_node_specs(base_dir / "nodes", names):
             proc = supervisor.start(spec)
-            nodes.append(NetNode(spec.name, DaemonClient(LOOPBACK, spec.rpc_port), proc))
+            nodes.append(NetNode(spec.name, proc.daemon_client(), proc))
         if wallets:
             for node, port in zip(nodes, free_tcp_ports(n_nodes), strict=True):
+                assert isinstance(node.process.spec, NodeSpec)
                 wallet = WalletSpec(
                     name=f"{node.name}-wallet",
                     wallet_dir=base_dir / "wallets" / node.name,
                     rpc_port=port,
                     daemon_address=node.process.spec.rpc_address,
+                    daemon_login=node.process.spec.login,
                 )
                 node.wallet_process = supervisor.start(wallet)
                 node.wallet = WalletClient(LOOPBACK, port, login=wallet.login)

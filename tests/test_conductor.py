@@ -186,3 +186,37 @@ def test_the_socket_is_private(make_conductor: Callable[..., Driven]) -> None:
     driven = make_conductor(["a"], stop_time=1.0)
     assert driven.conductor.socket_path.stat().st_mode & 0o077 == 0
     driven.conductor.finish()
+
+
+def test_time_waits_for_a_restarted_agent_and_goes_on_with_it(
+    make_conductor: Callable[..., Driven],
+) -> None:
+    driven = make_conductor(["steady", "phoenix"], stop_time=100.0)
+    seen: list[tuple[float, str]] = []
+    periodic_agent(driven, "steady", 10.0, 0.0, seen)
+    first = ConductorClock(driven.conductor.socket_path, "phoenix", threading.Event())
+    first.connect()
+    assert first.sleep_until(20.0)
+    first._sock.close()  # type: ignore[union-attr]  # dies mid-action at t=20
+    driven.join()
+    assert isinstance(driven.error, AgentLost) and driven.error.agent_id == "phoenix"
+
+    # What the engine does: expect it back, keep stepping; time must not move.
+    driven.conductor.expect_rejoin("phoenix")
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        driven.conductor.step(0.05)
+    assert driven.conductor.now == 20.0
+    again = ConductorClock(driven.conductor.socket_path, "phoenix", threading.Event())
+    joined = threading.Thread(target=again.connect)
+    joined.start()
+    while joined.is_alive():
+        driven.conductor.step(0.05)
+    assert again.now() == 20.0  # it joins at the current time
+    driven.error, driven.thread = None, None
+    driven.start()
+    assert again.sleep_until(50.0) and again.now() == 50.0
+    again.close()
+    driven.join()
+    assert driven.error is None
+    assert [t for t, _ in seen] == [10.0 * k for k in range(10)]

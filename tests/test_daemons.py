@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -151,6 +152,7 @@ def test_stop_all_stops_wallets_then_daemons_politely(
         wallet_dir=tmp_path / "wallet",
         rpc_port=free_tcp_ports(1)[0],
         daemon_address=node.rpc_address,
+        daemon_login=node.login,
     )
     with ProcessSupervisor(tmp_path / "state") as sup:
         n, w = sup.start(node), sup.start(wallet)
@@ -189,6 +191,7 @@ def test_stop_all_copes_with_a_process_killed_from_outside(
         wallet_dir=tmp_path / "wallet",
         rpc_port=free_tcp_ports(1)[0],
         daemon_address=node.rpc_address,
+        daemon_login=node.login,
     )
     sup = ProcessSupervisor(tmp_path / "state")
     try:
@@ -249,6 +252,7 @@ def test_wallet_rpc_rejects_calls_without_the_generated_login(tmp_path: Path) ->
     spec = WalletSpec(
         name="locked", wallet_dir=tmp_path / "w", rpc_port=free_tcp_ports(1)[0],
         daemon_address=node.rpc_address,
+        daemon_login=node.login,
     )  # fmt: skip
     with ProcessSupervisor(tmp_path / "state") as sup:
         sup.start(spec)
@@ -256,3 +260,26 @@ def test_wallet_rpc_rejects_calls_without_the_generated_login(tmp_path: Path) ->
         anonymous = WalletClient(spec.host, spec.rpc_port, login=None, timeout=5)
         with anonymous, pytest.raises(RpcResponseError, match="HTTP 401"):
             anonymous.get_version()
+
+
+def test_monerod_rejects_calls_without_the_generated_login(tmp_path: Path) -> None:
+    node = single_node(tmp_path, "guarded")
+    assert node.login[1] not in " ".join(node.argv())  # /proc/PID/cmdline is world-readable
+    with ProcessSupervisor(tmp_path / "state") as sup:
+        proc = sup.start(node)
+        sup.wait_ready(timeout=30)
+        with proc.daemon_client() as daemon:
+            assert daemon.get_tip().height == 0  # the login works
+        anonymous = DaemonClient(node.host, node.rpc_port, timeout=5)
+        with anonymous:
+            for call in (
+                anonymous.get_info,
+                anonymous.get_tip,
+                anonymous.get_transaction_pool_hashes,
+            ):
+                with pytest.raises(RpcResponseError, match="HTTP 401"):
+                    call()
+        wrong = DaemonClient(node.host, node.rpc_port, login=(node.login[0], "guess"), timeout=5)
+        with wrong, pytest.raises(RpcResponseError, match="HTTP 401"):
+            wrong.generateblocks(1, "4" * 95)
+    assert stat.S_IMODE(node.config_file.stat().st_mode) == 0o600

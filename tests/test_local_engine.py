@@ -81,12 +81,14 @@ def test_every_block_is_on_every_main_chain_and_pays_its_winner(mining_run: Path
             node = NodeSpec(
                 name=agent, data_dir=run.node_dir(agent) / "monerod",
                 rpc_port=next(ports), p2p_port=next(ports), keep_fakechain=True,
+                login=logins[agent],
             )  # fmt: skip
             nodes[agent] = sup.start(node)
             wallets[agent] = sup.start(
                 WalletSpec(
                     name=f"{agent}-wallet", wallet_dir=run.node_dir(agent) / "wallet",
                     rpc_port=next(ports), daemon_address=node.rpc_address,
+                    daemon_login=logins[agent],
                     login=logins[f"{agent}-wallet"],
                 )
             )  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from monerosim_core import commands
 from monerosim_core.config import ConfigError
+from monerosim_core.config.model import MAX_SPEED, MIN_SPEED
 from monerosim_core.exit_codes import ExitCode
 from monerosim_core.timeouts import FACTOR_ENV, read_factor
 
@@ -31,8 +32,11 @@ def _speed(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}")
+    if not math.isfinite(value) or not MIN_SPEED <= value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(
+            f"expected a number from {MIN_SPEED:g} to {MAX_SPEED:g} "
+            f"(simulated seconds per wall second), found {text!r}"
+        )
     return value
 
 
@@ -61,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a scenario on real daemons (local engine)")
     p.add_argument("config", type=Path)
     p.add_argument("--run-dir", type=Path, help="default: runs/<config name>-<time>")
+    p.add_argument(
+        "--force", action="store_true", help="move an existing, non-empty --run-dir aside"
+    )
     p.add_argument("--speed", type=_speed, help="simulated seconds per wall second")
     p.add_argument("--seed", type=int, help="overrides general.seed")
     _cache_dir_option(p)
@@ -77,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("agent", help="run one agent of a started run (used by the engines)")
     p.add_argument("agent_id")
     p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--incarnation", type=int, default=0, help=argparse.SUPPRESS)
 
     p = sub.add_parser("report", help="analyse a run directory and write its report")
     p.add_argument("run_dir", type=Path)
@@ -111,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("monerosim: interrupted", file=sys.stderr)
         return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`monerosim plugins | head`): nothing left to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return ExitCode.OK
 
 
 if __name__ == "__main__":

@@ -148,6 +148,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=args.progress,
         cache=None if args.no_cache else _cache(args),
+        force=args.force,
     )
 
 
@@ -173,7 +174,7 @@ def _cache_command(args: argparse.Namespace) -> int:
 
 
 def _agent(args: argparse.Namespace) -> int:
-    return run_agent(args.agent_id, args.run_dir)
+    return run_agent(args.agent_id, args.run_dir, args.incarnation)
 
 
 def _report(args: argparse.Namespace) -> int:

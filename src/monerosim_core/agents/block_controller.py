@@ -26,6 +26,8 @@ from typing import TypeVar
 
 import attrs
 
+from monerosim_core import fault_injection
+from monerosim_core.agents.reconcile import reconcile_blocks
 from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.settling import PendingTransfers, Settled
 from monerosim_core.agents.transfers import balance_reader
@@ -41,8 +43,8 @@ from monerosim_core.planning.strategies import controller_strategy
 from monerosim_core.plugins.hookspecs import SelectionError
 from monerosim_core.plugins.selection import Selector, StrategyContext
 from monerosim_core.records.registry import Miner
-from monerosim_core.records.schema import BlockRecord
-from monerosim_core.rpc import ChainTip, DaemonClient, RpcError, RpcStatusError
+from monerosim_core.records.schema import BlockIntent, BlockRecord
+from monerosim_core.rpc import BlockHeader, ChainTip, DaemonClient, RpcError, RpcStatusError
 from monerosim_core.rpc.block_blob import with_timestamp
 from monerosim_core.timeouts import timeouts
 
@@ -61,7 +63,14 @@ class ControllerError(Exception):
 
 
 class NodeBehind(Exception):
-    """The winner's node did not receive the chain tip in time."""
+    """The winner's node did not receive the chain tip in time (or built elsewhere)."""
+
+
+class NodeUncertain(RpcError):
+    """Submitting the block failed and the node could not say whether it took it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("submit_block", "the winner's node", message)
 
 
 @attrs.define
@@ -100,15 +109,41 @@ class BlockController:
         return cls(rt, spec, selectors, pending)
 
     def run(self) -> None:
-        """Bootstrap if needed, then every scheduled block until stop_time."""
+        """Bootstrap if needed, then every scheduled block until stop_time.
+
+        A controller started again after a crash continues where the records and
+        the chain say the run is: it first rebuilds the record of a block it mined
+        but did not record, then skips the scheduled times already mined.
+        """
         self.bootstrap()
+        self._reconcile()
+        mined = {b.sim_time for b in self.rt.run.blocks if not b.bootstrap}
         schedule = block_schedule(
             self.spec.interval, self.spec.block_times, schedule_rng(self.rt.info.seed)
         )
         for block_time in schedule:
+            if block_time in mined:
+                continue
             if not self.rt.sleep_until(block_time):
                 return
             self.mine_block(block_time, bootstrap=False)
+
+    def _reconcile(self) -> None:
+        """Records for the blocks on the chain that have none (see :mod:`.reconcile`)."""
+        for miner in self.rt.discovery.get_miner_agents():
+            try:
+                rebuilt = reconcile_blocks(
+                    self.rt.run, self.rt.daemon(self.rt.discovery.get_agent(miner.agent_id))
+                )
+            except RpcError:
+                continue  # ask the next miner's node
+            for record in rebuilt:
+                self.rt.fault(
+                    "block_reconciled",
+                    record.winner,
+                    f"block {record.height} was mined but not recorded; record rebuilt",
+                )
+            return
 
     def bootstrap(self) -> None:
         """Mine ``general.bootstrap_blocks`` blocks, weighted like the rest, timestamped
@@ -137,6 +172,13 @@ class BlockController:
         record, or None if nobody could."""
         self._age_sit_outs()
         miners = self.rt.discovery.get_miner_agents()
+        sitting_out = sorted(m.agent_id for m in miners if m.agent_id in self.sit_out)
+        for agent_id in sitting_out:
+            self.rt.fault(
+                "miner_sat_out",
+                agent_id,
+                f"left out of the block at {sim_time:g} s (failed before)",
+            )
         available = [m for m in miners if m.agent_id not in self.sit_out]
         failed: list[str] = []
         while available:
@@ -146,14 +188,15 @@ class BlockController:
                 self.rt.log.error("no winner: %s", exc)
                 return None
             try:
-                return self._mine_on(winner, sim_time, bootstrap=bootstrap, failed=failed)
+                return self._mine_on(
+                    winner, sim_time, bootstrap=bootstrap, failed=failed, excluded=sitting_out
+                )
             except (RpcError, NodeBehind) as exc:
-                self.rt.log.warning(
-                    "miner %s could not mine (%s); reselecting among the others; "
-                    "it sits out %d blocks",
+                self.rt.fault(
+                    "miner_failed",
                     winner.agent_id,
-                    exc,
-                    SIT_OUT_BLOCKS,
+                    f"could not mine the block at {sim_time:g} s ({exc}); the block goes to "
+                    f"another miner and it sits out {SIT_OUT_BLOCKS} blocks",
                 )
                 failed.append(winner.agent_id)
                 self.sit_out[winner.agent_id] = SIT_OUT_BLOCKS
@@ -165,8 +208,22 @@ class BlockController:
         return None
 
     def _mine_on(
-        self, winner: Miner, sim_time: float, *, bootstrap: bool, failed: list[str]
+        self,
+        winner: Miner,
+        sim_time: float,
+        *,
+        bootstrap: bool,
+        failed: list[str],
+        excluded: list[str],
     ) -> BlockRecord:
+        """Mine the block at ``sim_time`` on ``winner``'s node and record it.
+
+        Until the block is submitted, a failure leaves no block behind: it is safe to
+        give the block to another miner. If the submission itself fails, the node is
+        asked whether it holds the block anyway (then that is the result); if it
+        cannot say, the failure says that a late block may still come from it (the
+        report finds any such orphan at the end).
+        """
         agent = self.rt.discovery.get_agent(winner.agent_id)
         node = self.rt.daemon(agent)
         tip = self.current_tip()
@@ -192,14 +249,24 @@ class BlockController:
                 f"node of {winner.agent_id} builds on {template.prev_hash[:12]}, "
                 f"not on the tip {tip.height} ({tip.hash[:12]})"
             )
-        _ride_out_busy(lambda: node.submit_block(with_timestamp(template.blob, timestamp)))
-        header = node.get_block_header_by_height(template.height)
-        mined = time.monotonic() - started
-        if header.prev_hash != tip.hash or header.timestamp != timestamp:
-            raise ControllerError(
-                f"node of {winner.agent_id} holds another block at height {template.height} "
-                f"({header.hash[:12]}) than the one submitted on {tip.hash[:12]}"
+        node_address = f"{agent.ip_addr}:{agent.daemon_rpc_port}"
+        self.rt.run.block_intents.append(
+            BlockIntent(
+                height=template.height,
+                prev_hash=tip.hash,
+                winner=winner.agent_id,
+                wallet_address=address,
+                sim_time=sim_time,
+                timestamp=timestamp,
+                bootstrap=bootstrap,
+                node=node_address,
+                wall_time=time.time(),
+                reselected_from=tuple(failed),
+                excluded=tuple(excluded),
             )
+        )
+        header = self._submit(node, template.blob, timestamp, tip, winner.agent_id)
+        mined = time.monotonic() - started
         record = BlockRecord(
             height=header.height,
             hash=header.hash,
@@ -208,7 +275,7 @@ class BlockController:
             sim_time=sim_time,
             wall_time=time.time(),
             bootstrap=bootstrap,
-            node=f"{agent.ip_addr}:{agent.daemon_rpc_port}",
+            node=node_address,
             timestamp=timestamp,
             reward=header.reward,
             reselected_from=tuple(failed),
@@ -217,12 +284,47 @@ class BlockController:
             settle_pushed=settled.pushed,
             settle_missing=settled.missing,
             wall_mine=round(mined, 6),
+            excluded=tuple(excluded) + tuple(failed),
         )
+        if not bootstrap:
+            fault_injection.pause("after_submit")  # tests kill the controller here
         self.rt.run.blocks.append(record)
         self.tip, self.tip_holder = ChainTip(header.height, header.hash), winner.agent_id
         if not bootstrap:
             self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
         return record
+
+    def _submit(
+        self, node: DaemonClient, blob: bytes, timestamp: int, tip: ChainTip, agent_id: str
+    ) -> BlockHeader:
+        """Submit the block and read back its header; see :meth:`_mine_on` on failure."""
+        try:
+            _ride_out_busy(lambda: node.submit_block(with_timestamp(blob, timestamp)))
+            header = node.get_block_header_by_height(tip.height + 1)
+        except RpcError as exc:
+            held = self._held_block(node, tip, timestamp)
+            if held is not None:
+                self.rt.log.warning("the block was mined despite: %s", exc)
+                return held
+            raise NodeUncertain(
+                f"{exc}; if that node still accepts the block, it will be an orphan"
+            ) from None
+        if header.prev_hash != tip.hash or header.timestamp != timestamp:
+            raise NodeBehind(
+                f"node of {agent_id} holds another block at height {tip.height + 1} "
+                f"({header.hash[:12]}) than the one submitted on {tip.hash[:12]}"
+            )
+        return header
+
+    def _held_block(self, node: DaemonClient, tip: ChainTip, timestamp: int) -> BlockHeader | None:
+        """The block the node holds on ``tip`` with ``timestamp``, if it answers."""
+        try:
+            header = node.get_block_header_by_height(tip.height + 1)
+        except RpcError:
+            return None
+        if header.prev_hash == tip.hash and header.timestamp == timestamp:
+            return header
+        return None
 
     def _wait_for_tip(self, agent_id: str, node: DaemonClient, tip: ChainTip) -> None:
         deadline = time.monotonic() + timeouts().tip_wait

@@ -95,6 +95,7 @@ class MinerDistributor:
     def distribute(self, amount: int) -> TransferRecord | None:
         """One round: the transfer record, or None when no miner could pay."""
         candidates = self.rt.discovery.get_miner_agents()
+        unreadable = []
         while candidates:
             try:
                 miner = self.miners.select(candidates)
@@ -105,6 +106,8 @@ class MinerDistributor:
                 self.rt.log.warning("no transfer this round: %s", exc)
                 return None
             balance = unlocked_balance(self.rt, payer)
+            if balance is None:
+                unreadable.append(payer.id)
             if balance is None or balance <= amount:
                 self.rt.log.info(
                     "miner %s has %s unlocked, needs more than %.6f XMR; trying another miner",
@@ -122,5 +125,12 @@ class MinerDistributor:
                 candidates = [m for m in candidates if m.agent_id != miner.agent_id]
                 continue
             return record
-        self.rt.log.warning("no miner has %.6f XMR unlocked this round", amount / ATOMIC_PER_XMR)
+        if unreadable:
+            # Not only short of funds: wallets that could not be read cost the round.
+            detail = f"no miner could pay; unreadable wallets: {', '.join(unreadable)}"
+            self.rt.fault("turn_skipped", self.rt.agent_id, detail)
+        else:
+            self.rt.log.warning(
+                "no miner has %.6f XMR unlocked this round", amount / ATOMIC_PER_XMR
+            )
         return None

@@ -51,8 +51,9 @@ def is_solo_miner(rt: AgentRuntime) -> bool:
     return any(m.agent_id == rt.agent_id for m in rt.discovery.get_solo_miners())
 
 
-def run_agent(agent_id: str, run_dir: Path) -> int:
-    rt = AgentRuntime.open(agent_id, run_dir)
+def run_agent(agent_id: str, run_dir: Path, incarnation: int = 0) -> int:
+    """Run ``agent_id``'s behaviour; ``incarnation`` > 0 when the engine restarted it."""
+    rt = AgentRuntime.open(agent_id, run_dir, incarnation=incarnation)
     configure_logging(rt.scenario.general.log_level, rt.clock)
     rt.install_signal_handlers()
     try:

@@ -6,7 +6,8 @@ Both sample every node each ``--interval`` simulated seconds.
   and each wallet's balance (a ``NodeStatusRecord`` per sample).
 - The sync check compares the nodes: a **fork** is two nodes holding different
   blocks at the same height; a **lag** is a node behind the highest one for two
-  samples in a row (one sample behind is just propagation in flight). The start
+  samples in a row (one sample behind is just propagation in flight); a node that
+  does not answer is a divergence too. The start
   and the end of each divergence are ``SyncEventRecord``\ s (``diverged``, then
   ``agreed``), with the heights seen and what differs.
 """
@@ -105,6 +106,7 @@ class Monitor:
     spec: ScriptAgentSpec
 
     def run(self) -> None:
+        self.rt.run.node_status.touch()
         for _ in _every_interval(self.rt, self.spec.interval):
             self.rt.run.node_status.append(
                 NodeStatusRecord(
@@ -125,6 +127,7 @@ class SyncCheck:
     behind_once: set[str] = attrs.field(factory=set)
 
     def run(self) -> None:
+        self.rt.run.sync_events.touch()
         for _ in _every_interval(self.rt, self.spec.interval):
             self.check()
         if self.diverged_since is not None:

@@ -63,10 +63,13 @@ class RegularUser:
 
     def take_turn(self, me: Agent, amount: int) -> TransferRecord | None:
         balance = unlocked_balance(self.rt, me)
-        if balance is None or balance <= amount:
+        if balance is None:
+            self.rt.fault("turn_skipped", me.id, "its wallet's balance cannot be read")
+            return None
+        if balance <= amount:
             self.rt.log.info(
-                "skipping this turn: unlocked balance %s, wanted to send %.6f XMR",
-                "unknown" if balance is None else f"{balance / ATOMIC_PER_XMR:.6f} XMR",
+                "skipping this turn: unlocked balance %.6f XMR, wanted to send %.6f XMR",
+                balance / ATOMIC_PER_XMR,
                 amount / ATOMIC_PER_XMR,
             )
             return None

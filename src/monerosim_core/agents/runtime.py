@@ -17,6 +17,7 @@ import logging
 import random
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 
@@ -24,13 +25,18 @@ import attrs
 
 from monerosim_core.agents.discovery import AgentDiscovery
 from monerosim_core.config.model import Scenario
-from monerosim_core.planning.plan import AgentSpec, agent_specs, wallet_process_name
+from monerosim_core.planning.plan import (
+    AgentSpec,
+    agent_specs,
+    node_process_name,
+    wallet_process_name,
+)
 from monerosim_core.planning.prepare import run_scenario
 from monerosim_core.planning.seeding import RngPurpose, rng_for
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
 from monerosim_core.records.layout import RunDir, RunInfo
 from monerosim_core.records.registry import Agent
-from monerosim_core.records.schema import RpcCallsRecord
+from monerosim_core.records.schema import FaultKind, FaultRecord, RpcCallsRecord
 from monerosim_core.rpc import Balance, DaemonClient, WalletClient, rpc_timings
 from monerosim_core.simtime.clocks import ConductorClock, SimClock
 
@@ -54,14 +60,24 @@ class AgentRuntime:
     _credentials: dict[str, tuple[str, str]]
     _daemons: dict[str, DaemonClient] = attrs.field(factory=dict)
     _wallets: dict[str, WalletClient] = attrs.field(factory=dict)
+    incarnation: int = 0
     _refreshed_at: dict[str, str] = attrs.field(factory=dict)  # agent id -> tip hash
 
     @classmethod
-    def open(cls, agent_id: str, run_dir: Path, clock: SimClock | None = None) -> AgentRuntime:
+    def open(
+        cls,
+        agent_id: str,
+        run_dir: Path,
+        clock: SimClock | None = None,
+        *,
+        incarnation: int = 0,
+    ) -> AgentRuntime:
         """The runtime of ``agent_id`` in the run at ``run_dir``.
 
         Without ``clock`` it joins the run's simulated time (on the local engine:
         connects to the conductor, which answers once every agent has connected).
+        ``incarnation`` counts restarts: a restarted agent draws from fresh seeded
+        streams, since where the lost one stopped in its streams is unknown.
         """
         run = RunDir(run_dir)
         info = run.read_info()
@@ -86,6 +102,7 @@ class AgentRuntime:
             stop=stop,
             log=logging.getLogger(f"monerosim.{agent_id}"),
             credentials=run.read_credentials(),
+            incarnation=incarnation,
         )
 
     @property
@@ -93,7 +110,8 @@ class AgentRuntime:
         return self.info.stop_time
 
     def rng(self, purpose: RngPurpose) -> random.Random:
-        return rng_for(self.info.seed, self.agent_id, purpose)
+        name = f"{self.agent_id}#{self.incarnation}" if self.incarnation else self.agent_id
+        return rng_for(self.info.seed, name, purpose)
 
     def now(self) -> float:
         """Simulated seconds since t=0; it does not move during an action."""
@@ -114,7 +132,12 @@ class AgentRuntime:
         if client is None:
             if agent.daemon_rpc_port is None:
                 raise AgentSetupError(f"agent {agent.id} has no daemon to ask")
-            client = DaemonClient(agent.ip_addr, agent.daemon_rpc_port, timeout=timeout)
+            client = DaemonClient(
+                agent.ip_addr,
+                agent.daemon_rpc_port,
+                login=self._credentials.get(node_process_name(agent.id)),
+                timeout=timeout,
+            )
             self._daemons[agent.id] = client
         return client
 
@@ -130,6 +153,20 @@ class AgentRuntime:
             )
             self._wallets[agent.id] = client
         return client
+
+    def fault(self, kind: FaultKind, subject: str, detail: str) -> None:
+        """Record that something went wrong (for the report's faults section)."""
+        self.log.warning("fault %s: %s: %s", kind, subject, detail)
+        self.run.faults.append(
+            FaultRecord(
+                sim_time=self.now(),
+                kind=kind,
+                agent=self.agent_id,
+                subject=subject,
+                detail=detail,
+                wall_time=time.time(),
+            )
+        )
 
     def balance(self, agent: Agent) -> Balance:
         """``agent``'s wallet balance, the wallet refreshed first when its node has a

@@ -214,7 +214,7 @@ def unlocked_balance(rt: AgentRuntime, agent: Agent) -> int | None:
     try:
         return rt.balance(agent).unlocked_balance
     except RpcError as exc:
-        rt.log.warning("cannot read the balance of %s: %s", agent.id, exc)
+        rt.fault("wallet_unreadable", agent.id, str(exc))
         return None
 
 

@@ -59,6 +59,10 @@ def positive_number(unit: str | None = None) -> Conv[float]:
     return _bounded(f"a positive number{f' ({unit})' if unit else ''}", lambda n: n > 0)
 
 
+def number_between(low: float, high: float, unit: str) -> Conv[float]:
+    return _bounded(f"a number from {low:g} to {high:g} ({unit})", lambda n: low <= n <= high)
+
+
 PERCENTAGE = _bounded("a percentage from 0 to 100", lambda n: 0 <= n <= 100)
 
 

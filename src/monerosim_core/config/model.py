@@ -56,6 +56,12 @@ class BlockTimes(enum.Enum):
     EXPONENTIAL = "exponential"
 
 
+# The pace cap (--speed, general.speed): below this nothing would visibly move, above
+# it no machine reaches.
+MIN_SPEED = 0.001
+MAX_SPEED = 1e6
+
+
 @attrs.frozen
 class General:
     stop_time: float  # simulated seconds

@@ -15,12 +15,14 @@ from monerosim_core.config.converters import (
     STRATEGY,
     choice,
     existing_file,
+    number_between,
     one_of,
-    positive_number,
     whole_number,
 )
 from monerosim_core.config.errors import ProblemLog
 from monerosim_core.config.model import (
+    MAX_SPEED,
+    MIN_SPEED,
     BlockControllerSpec,
     BlockTimes,
     General,
@@ -47,7 +49,9 @@ def read_general(general: MappingReader) -> General | None:
     fresh_blockchain = general.get("fresh_blockchain", BOOLEAN, True)
     log_level = general.get("log_level", one_of(*LOG_LEVELS), "info")
     seed = general.find("seed", whole_number())
-    speed = general.find("speed", positive_number("simulated seconds per second, at most"))
+    speed = general.find(
+        "speed", number_between(MIN_SPEED, MAX_SPEED, "simulated seconds per second, at most")
+    )
     bootstrap_blocks = general.get("bootstrap_blocks", whole_number(minimum=0), 100)
     general.finish()
     if bootstrap_blocks < _BOOTSTRAP_BLOCKS_FOR_TRANSFERS:

@@ -13,11 +13,19 @@ import sys
 import time
 from collections.abc import Mapping
 
+from monerosim_core.agents.reconcile import reconcile_blocks
 from monerosim_core.agents.transfers import find_confirmations
 from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
 from monerosim_core.processes.supervisor import ManagedProcess
 from monerosim_core.records.layout import RunDir
-from monerosim_core.records.schema import ChainBlock, FinalState, NodeReading, WalletReading
+from monerosim_core.records.schema import (
+    BlockRecord,
+    ChainBlock,
+    FinalState,
+    NodeReading,
+    SideChain,
+    WalletReading,
+)
 from monerosim_core.rpc import DaemonClient, RpcError
 from monerosim_core.timeouts import timeouts
 
@@ -28,13 +36,15 @@ HEADERS_PER_CALL = 1000  # monerod answers get_block_headers_range in chunks
 
 def record_final_state(
     run: RunDir, daemons: Mapping[str, DaemonClient], wallets: Mapping[str, ManagedProcess]
-) -> None:
+) -> list[BlockRecord]:
     """Write ``final_state.json`` for the nodes ``daemons`` and the wallet-rpc
-    processes ``wallets`` (both keyed by agent id)."""
+    processes ``wallets`` (both keyed by agent id); the block records it had to
+    rebuild (blocks on the chain whose record was lost, see agents.reconcile)."""
     try:
         wait_synced(daemons, timeout=timeouts().sync)
     except ConvergenceTimeout as exc:
         print(f"monerosim: warning: {exc}", file=sys.stderr)
+    rebuilt = _reconcile(run, daemons)
     unconfirmed = _confirm_remaining(run, daemons)
     _wait_for_pools(daemons, unconfirmed)
     nodes: dict[str, NodeReading] = {}
@@ -59,8 +69,36 @@ def record_final_state(
         except RpcError as exc:
             balances[agent_id] = WalletReading(error=str(exc))
     run.write_final_state(
-        FinalState(nodes=nodes, wallets=balances, chain=chain, chain_source=source)
+        FinalState(
+            nodes=nodes,
+            wallets=balances,
+            chain=chain,
+            chain_source=source,
+            side_chains=_side_chains(daemons),
+        )
     )
+    return rebuilt
+
+
+def _reconcile(run: RunDir, daemons: Mapping[str, DaemonClient]) -> list[BlockRecord]:
+    for agent_id, node in daemons.items():
+        try:
+            return reconcile_blocks(run, node)
+        except RpcError as exc:
+            log.warning("reconciling the records via %s failed: %s", agent_id, exc)
+    return []
+
+
+def _side_chains(daemons: Mapping[str, DaemonClient]) -> dict[str, tuple[SideChain, ...]]:
+    """Each node's side chains (orphaned blocks); nodes that cannot say are left out."""
+    found: dict[str, tuple[SideChain, ...]] = {}
+    for agent_id, node in daemons.items():
+        try:
+            chains = node.get_alternate_chains()
+        except RpcError:
+            continue
+        found[agent_id] = tuple(SideChain(c.block_hash, c.height, c.length) for c in chains)
+    return found
 
 
 def _main_chain(

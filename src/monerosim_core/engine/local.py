@@ -15,9 +15,11 @@ Whatever happens (a failing or hung agent, an exception, Ctrl-C, SIGTERM) the
 
 from __future__ import annotations
 
+import io
 import logging
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +27,7 @@ import traceback
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 import attrs
 
@@ -39,7 +42,7 @@ from monerosim_core.engine.final_state import record_final_state
 from monerosim_core.engine.network import Network, WalletMismatch, start_network
 from monerosim_core.engine.progress import Progress
 from monerosim_core.exit_codes import ExitCode
-from monerosim_core.planning.plan import Plan, agent_process_name
+from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID, Plan, agent_process_name
 from monerosim_core.planning.prepare import prepare_run
 from monerosim_core.plugins.discovery import AgentDiscoveryError
 from monerosim_core.plugins.hookspecs import SelectionError
@@ -48,12 +51,12 @@ from monerosim_core.processes.supervisor import (
     ProcessSupervisor,
     SupervisorError,
 )
-from monerosim_core.records.files import RecordFileError
+from monerosim_core.records.files import RecordFileError, remove_stale_temp_files
 from monerosim_core.records.layout import RunDir
-from monerosim_core.records.schema import AgentTimingRecord, Timing
+from monerosim_core.records.schema import AgentTimingRecord, FaultKind, FaultRecord, Timing
 from monerosim_core.report import ReportError, render_terminal, write_report
 from monerosim_core.rpc import RpcError
-from monerosim_core.simtime.conductor import Conductor, ConductorError
+from monerosim_core.simtime.conductor import AgentLost, Conductor, ConductorError
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
@@ -91,16 +94,44 @@ def run_local(
     seed: int | None = None,
     progress: str = "auto",
     cache: BootstrapCache | None = None,
+    force: bool = False,
 ) -> int:
     """Run ``config`` on the local engine; the process exit code. ``cache``: where to
-    find and keep bootstrap chains (None: mine the bootstrap, keep nothing)."""
-    plan, run = prepare_run(config, run_dir or _default_run_dir(config), speed=speed, seed=seed)
+    find and keep bootstrap chains (None: mine the bootstrap, keep nothing);
+    ``force``: move a non-empty run directory aside instead of refusing it."""
+    plan, run = prepare_run(
+        config, run_dir or _default_run_dir(config), speed=speed, seed=seed, force=force
+    )
+    keep_stderr(run.log_path(ENGINE_PROCESS))
     scenario = plan.scenario
     for warning in scenario.warnings:
         print(f"monerosim: warning: {warning}", file=sys.stderr)
     configure_logging(scenario.general.log_level, None)
     print(f"monerosim: run directory {run.root}", file=sys.stderr)
     return LocalRun(plan, run, Progress.choose(progress), cache).execute()
+
+
+class _Tee(io.TextIOBase):
+    """A text stream writing to the terminal and to a log file."""
+
+    def __init__(self, terminal: TextIO, log_file: TextIO) -> None:
+        self.terminal, self.log_file = terminal, log_file
+
+    def write(self, text: str) -> int:
+        self.log_file.write(text)
+        self.log_file.flush()
+        return self.terminal.write(text)
+
+    def flush(self) -> None:
+        self.terminal.flush()
+
+    def isatty(self) -> bool:
+        return self.terminal.isatty()
+
+
+def keep_stderr(path: Path) -> None:
+    """From now on, everything this process writes to stderr also goes to ``path``."""
+    sys.stderr = _Tee(sys.stderr, open(path, "a", encoding="utf-8"))  # noqa: SIM115
 
 
 def _default_run_dir(config: Path) -> Path:
@@ -117,6 +148,7 @@ class LocalRun:
     network: Network | None = None
     conductor: Conductor | None = None
     failed_agents: list[str] = attrs.field(factory=list)
+    restarted: list[str] = attrs.field(factory=list)
     phases: dict[str, float] = attrs.field(factory=dict)  # wall seconds per phase
     _agents_started: float = 0.0  # monotonic clock when the agent processes were started
     interrupts: int = 0
@@ -237,7 +269,11 @@ class LocalRun:
         assert conductor is not None
         self.progress.begin(self.run, self.plan)
         while not conductor.finished:
-            conductor.step(self.progress.period)
+            try:
+                conductor.step(self.progress.period)
+            except AgentLost as exc:
+                if not self._restart(exc):
+                    raise
             if conductor.started_wall is not None and "agents" not in self.phases:
                 self.run.update_info(sim_started_wall=conductor.started_wall)
                 self.phases["agents"] = time.monotonic() - self._agents_started
@@ -247,6 +283,38 @@ class LocalRun:
             self.phases["simulation"] = conductor.finished_wall - conductor.started_wall
         self.progress.end(conductor.now, conductor.pace)
         self._wait_for_agents(timeouts().agent_stop)
+
+    def _restart(self, lost: AgentLost) -> bool:
+        """Start a lost block controller again, once; False when that is not allowed.
+
+        Only the controller is restarted: simulated time depends on it (no block can
+        come without it), and it knows how to continue from the records and the
+        chain. Other lost agents end the run as failed.
+        """
+        agent_id = lost.agent_id
+        name = agent_process_name(agent_id)
+        proc = self.supervisor.processes.get(name)
+        if agent_id != BLOCK_CONTROLLER_ID or proc is None or agent_id in self.restarted:
+            return False
+        assert isinstance(proc.spec, AgentProcessSpec) and self.conductor is not None
+        try:
+            proc.popen.wait(timeout=timeouts().signal_stop)
+        except subprocess.TimeoutExpired:
+            return False  # it said goodbye but lives on: not a crash this code can mend
+        self._fault("agent_lost", agent_id, f"{lost} (exit code {proc.exit_code})")
+        self.restarted.append(agent_id)
+        if agent_id in self.failed_agents:  # its death is answered by the restart
+            self.failed_agents.remove(agent_id)
+        self.conductor.expect_rejoin(agent_id)
+        again = attrs.evolve(proc.spec, incarnation=proc.spec.incarnation + 1)
+        self.supervisor.start(again, self.run.log_path(agent_id))
+        self._fault("agent_restarted", agent_id, "started again; it continues from the records")
+        return True
+
+    def _fault(self, kind: FaultKind, subject: str, detail: str) -> None:
+        now = self.conductor.now if self.conductor is not None else 0.0
+        log.warning("fault %s: %s: %s", kind, subject, detail)
+        self.run.faults.append(FaultRecord(now, kind, ENGINE_PROCESS, subject, detail, time.time()))
 
     def poll_agents(self) -> list[str]:
         """Agents that exited with an error since the last poll (also kept in
@@ -281,7 +349,13 @@ class LocalRun:
         self.poll_agents()
         if self.network is not None and with_final_state:
             try:
-                record_final_state(self.run, self.network.daemons, self.network.wallets)
+                rebuilt = record_final_state(self.run, self.network.daemons, self.network.wallets)
+                for record in rebuilt:
+                    self._fault(
+                        "block_reconciled",
+                        record.winner,
+                        f"block {record.height} was mined but not recorded; record rebuilt",
+                    )
             except (RpcError, OSError, RecordFileError) as exc:
                 print(f"monerosim: could not record the final state: {exc}", file=sys.stderr)
         if self.network is not None:
@@ -302,6 +376,9 @@ class LocalRun:
         )
         self.run.write_timing(self.timing())
         record_rpc_calls(self.run, ENGINE_PROCESS)
+        for directory in (self.run.root, self.run.shared):
+            for stale in remove_stale_temp_files(directory):
+                log.warning("removed %s, left by a writer that was killed", stale.name)
         try:
             report = write_report(self.run.root)
         except ReportError as exc:

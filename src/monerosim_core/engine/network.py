@@ -69,6 +69,7 @@ def start_network(
     nodes = plan.nodes
     p2p = {p.agent.id: f"{p.agent.ip_addr}:{p.p2p_port}" for p in nodes}
     wallet_specs: dict[str, WalletSpec] = {}
+    node_specs: dict[str, NodeSpec] = {}
     for p in nodes:
         agent = p.agent
         assert agent.daemon_rpc_port is not None and p.p2p_port is not None
@@ -81,6 +82,7 @@ def start_network(
             host=agent.ip_addr,
             keep_fakechain=keep_chain,
         )
+        node_specs[agent.id] = node
         supervisor.start(node, run.logs / f"{node.name}.console.log")
         if agent.wallet_rpc_port is not None:
             wallet_specs[agent.id] = WalletSpec(
@@ -88,12 +90,15 @@ def start_network(
                 wallet_dir=run.node_dir(agent.id) / "wallet",
                 rpc_port=agent.wallet_rpc_port,
                 daemon_address=node.rpc_address,
+                daemon_login=node.login,
                 host=agent.ip_addr,
             )
     network = Network(plan)
     for agent_id, spec in wallet_specs.items():
         network.wallets[agent_id] = supervisor.start(spec, run.logs / f"{spec.name}.console.log")
-    run.write_credentials({spec.name: spec.login for spec in wallet_specs.values()})
+    logins = {n.name: n.login for n in node_specs.values()}
+    logins.update({w.name: w.login for w in wallet_specs.values()})
+    run.write_credentials(logins)
     write_registry(run.shared, plan.registry())
     log.info("started %d monerod and %d wallet-rpc; waiting for RPC", len(nodes), len(wallet_specs))
     supervisor.wait_ready()
@@ -101,9 +106,8 @@ def start_network(
     network._restoring = _restore_wallets_in_background(plan, network.wallets, run.read_info().seed)
 
     started = time.monotonic()
-    for p in nodes:
-        assert p.agent.daemon_rpc_port is not None
-        network.daemons[p.agent.id] = DaemonClient(p.agent.ip_addr, p.agent.daemon_rpc_port)
+    for agent_id, node in node_specs.items():
+        network.daemons[agent_id] = DaemonClient(node.host, node.rpc_port, login=node.login)
     if len(nodes) > 1:
         wait_peered(network.daemons, len(nodes) - 1, timeout=timeouts().peering)
     network.phases["peering"] = time.monotonic() - started

@@ -62,6 +62,7 @@ def prepare_run(
     speed: float | None = None,
     seed: int | None = None,
     engine: str = "local",
+    force: bool = False,
 ) -> tuple[Plan, RunDir]:
     """Validate ``config``, plan it on free loopback ports, and create its run
     directory with ``run.json`` (simulated time not started)."""
@@ -69,7 +70,7 @@ def prepare_run(
     run_seed = seed if seed is not None else _seed_of(scenario.general.seed)
     ports = iter(free_tcp_ports(ports_needed(scenario)))
     plan = checked_plan(scenario, get_plugin_manager(), ports, seed=run_seed)
-    run = RunDir.create(run_dir, config)
+    run = RunDir.create(run_dir, config, force=force)
     controller = scenario.block_controller
     started = time.time()
     run.write_info(

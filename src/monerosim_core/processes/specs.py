@@ -36,6 +36,15 @@ def new_rpc_login() -> tuple[str, str]:
     return f"monerosim-{secrets.token_hex(4)}", secrets.token_urlsafe(24)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` readable by its owner only (the file is created
+    0600, never briefly wider)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
 def check_loopback(host: str) -> None:
     """Refuse an address the local engine must not bind (anything but loopback)."""
     if not ipaddress.ip_address(host).is_loopback:
@@ -50,10 +59,14 @@ class NodeSpec:
     """One monerod. ``peers`` are the P2P addresses (``host:port``) it dials.
 
     The node connects to ``peers`` only (``--add-exclusive-node``): without an
-    exclusive list monerod dials public seed nodes even in regtest, so a node
-    with no peers of its own lists itself (it drops the self-connection and
-    still accepts peers that dial it). ``max_connections_per_ip`` must exceed
-    the connections one node receives, because every loopback peer shares one IP.
+    exclusive list monerod dials public seed nodes even in regtest. A node with no
+    peers at all runs ``--offline``: a regtest node whose only exclusive peer is
+    itself never counts as synchronised and refuses to mine (BUSY). Peers that
+    dial it are still accepted. ``max_connections_per_ip`` must exceed the
+    connections one node receives, because every loopback peer shares one IP.
+
+    RPC is behind ``login`` (generated; HTTP digest): it is written to a 0600
+    config file, not the command line, which every local user can read.
     """
 
     kind: ClassVar[Kind] = "monerod"
@@ -66,12 +79,17 @@ class NodeSpec:
     log_level: int = 0
     max_connections_per_ip: int = 256
     keep_fakechain: bool = False
+    login: tuple[str, str] = attrs.field(factory=new_rpc_login, repr=False)
     extra_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     binary: str = "monerod"
 
     @property
     def rpc_address(self) -> str:
         return f"{self.host}:{self.rpc_port}"
+
+    @property
+    def config_file(self) -> Path:
+        return self.data_dir / "monerod.conf"
 
     @property
     def p2p_address(self) -> str:
@@ -86,23 +104,27 @@ class NodeSpec:
         return self.data_dir
 
     def prepare(self) -> None:
+        """Create the data directory and the 0600 file holding the RPC login."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        write_private(self.config_file, f"rpc-login={':'.join(self.login)}\n")
 
     def argv(self) -> list[str]:
-        peers = self.peers or (self.p2p_address,)
         argv = [
             self.binary, "--regtest", "--fixed-difficulty", "1",
             "--non-interactive", "--no-zmq", "--no-igd",
             "--check-updates", "disabled", "--disable-dns-checkpoints",
-            "--rpc-ssl", "disabled",
+            "--rpc-ssl", "disabled", "--config-file", str(self.config_file),
             "--data-dir", str(self.data_dir),
             "--log-file", str(self.log_file), "--log-level", str(self.log_level),
             "--p2p-bind-ip", self.host, "--p2p-bind-port", str(self.p2p_port),
             "--rpc-bind-ip", self.host, "--rpc-bind-port", str(self.rpc_port),
             "--max-connections-per-ip", str(self.max_connections_per_ip),
-            "--out-peers", str(len(peers)),
         ]  # fmt: skip
-        for peer in peers:
+        if not self.peers:
+            argv.append("--offline")
+        else:
+            argv += ["--out-peers", str(len(self.peers))]
+        for peer in self.peers:
             argv += ["--add-exclusive-node", peer]
         if self.keep_fakechain:
             argv.append("--keep-fakechain")
@@ -112,8 +134,9 @@ class NodeSpec:
 @attrs.frozen
 class WalletSpec:
     """One monero-wallet-rpc serving wallets in ``wallet_dir`` for the node at
-    ``daemon_address`` (``host:rpc_port``). It needs no network flag against a
-    regtest daemon: regtest uses mainnet-format addresses. ``login`` is generated."""
+    ``daemon_address`` (``host:rpc_port``), which it logs into with
+    ``daemon_login``. It needs no network flag against a regtest daemon: regtest
+    uses mainnet-format addresses. Its own RPC ``login`` is generated."""
 
     kind: ClassVar[Kind] = "wallet-rpc"
     name: str
@@ -121,6 +144,7 @@ class WalletSpec:
     rpc_port: int
     daemon_address: str
     login: tuple[str, str] = attrs.field(factory=new_rpc_login, repr=False)
+    daemon_login: tuple[str, str] | None = attrs.field(default=None, repr=False)
     host: str = LOOPBACK
     log_level: int = 0
     extra_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
@@ -144,11 +168,12 @@ class WalletSpec:
         return self.wallet_dir
 
     def prepare(self) -> None:
-        """Create the wallet directory and the 0600 file holding the login."""
+        """Create the wallet directory and the 0600 file holding the logins."""
         self.wallet_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.config_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(f"rpc-login={':'.join(self.login)}\n")
+        lines = f"rpc-login={':'.join(self.login)}\n"
+        if self.daemon_login is not None:
+            lines += f"daemon-login={':'.join(self.daemon_login)}\n"
+        write_private(self.config_file, lines)
 
     def argv(self) -> list[str]:
         # Explicit ring-db and log paths: the defaults are in $HOME and the cwd.
@@ -198,6 +223,7 @@ class AgentProcessSpec:
     name: str
     agent_id: str
     run_dir: Path
+    incarnation: int = 0  # how many times this agent was started before (a restart)
     host: str = LOOPBACK
 
     @property
@@ -213,7 +239,8 @@ class AgentProcessSpec:
 
     def argv(self) -> list[str]:
         cli = [sys.executable, "-m", "monerosim_core.cli"]
-        return [*cli, "agent", self.agent_id, "--run-dir", str(self.run_dir)]
+        argv = [*cli, "agent", self.agent_id, "--run-dir", str(self.run_dir)]
+        return [*argv, "--incarnation", str(self.incarnation)] if self.incarnation else argv
 
 
 ProcessSpec = NodeSpec | WalletSpec | AgentProcessSpec

@@ -114,7 +114,9 @@ class ManagedProcess:
     def daemon_client(self, timeout: float | None = None) -> DaemonClient:
         if not isinstance(self.spec, NodeSpec):
             raise TypeError(f"{self.name} is a {self.kind}, not a monerod")
-        return DaemonClient(self.spec.host, self.spec.rpc_port, timeout=timeout)
+        return DaemonClient(
+            self.spec.host, self.spec.rpc_port, login=self.spec.login, timeout=timeout
+        )
 
     def wallet_client(self, timeout: float | None = None) -> WalletClient:
         if not isinstance(self.spec, WalletSpec):

@@ -7,13 +7,15 @@ Layout::
     RUN_DIR/shared/                 private (0700): what the run's processes share
         agent_registry.json         who is in the network (records.registry)
         miners.json
-        credentials.json            RPC logins (0600)
+        credentials.json            RPC logins of every monerod and wallet-rpc (0600)
         blocks.jsonl                journals (records.schema)
         transfers.jsonl
         confirmations.jsonl
         node_status.jsonl
         sync_events.jsonl
         rpc_calls.jsonl
+        faults.jsonl
+        block_intents.jsonl
         final_state.json
         timing.json                 where the wall time went (engine)
     RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
@@ -25,7 +27,7 @@ Layout::
 from __future__ import annotations
 
 import os
-import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -43,8 +45,10 @@ from monerosim_core.records.files import (
     write_json_atomic,
 )
 from monerosim_core.records.schema import (
+    BlockIntent,
     BlockRecord,
     ConfirmationRecord,
+    FaultRecord,
     FinalState,
     NodeStatusRecord,
     RpcCallsRecord,
@@ -70,6 +74,8 @@ CONFIRMATIONS_FILE = "confirmations.jsonl"
 NODE_STATUS_FILE = "node_status.jsonl"
 SYNC_EVENTS_FILE = "sync_events.jsonl"
 RPC_CALLS_FILE = "rpc_calls.jsonl"
+FAULTS_FILE = "faults.jsonl"
+BLOCK_INTENTS_FILE = "block_intents.jsonl"
 TIMING_FILE = "timing.json"
 
 R = TypeVar("R")
@@ -131,6 +137,11 @@ class Journal(Generic[R]):
     @property
     def exists(self) -> bool:
         return self.path.exists()
+
+    def touch(self) -> None:
+        """Create the journal empty if it is not there: "recorded, nothing happened"
+        then reads differently from "not recorded"."""
+        self.path.touch(mode=0o644, exist_ok=True)
 
     def read(self) -> JournalContents[R]:
         """Every readable record, in file order; bad lines are listed, not raised."""
@@ -234,17 +245,46 @@ class RunDir:
     def rpc_calls(self) -> Journal[RpcCallsRecord]:
         return Journal(self.shared / RPC_CALLS_FILE, RpcCallsRecord)
 
+    @property
+    def faults(self) -> Journal[FaultRecord]:
+        return Journal(self.shared / FAULTS_FILE, FaultRecord)
+
+    @property
+    def block_intents(self) -> Journal[BlockIntent]:
+        return Journal(self.shared / BLOCK_INTENTS_FILE, BlockIntent)
+
     @classmethod
-    def create(cls, root: Path, config_source: Path) -> RunDir:
-        """Make a new run directory; refuses one that already holds a run."""
+    def create(cls, root: Path, config_source: Path, *, force: bool = False) -> RunDir:
+        """Make a new run directory, private to its owner (0700).
+
+        A directory that exists and is not empty is refused (its files would mix
+        with the new run's); with ``force`` it is first moved aside to
+        ``ROOT.old-TIME``.
+
+        :raises RunDirError: when the directory cannot be used.
+        """
         run = cls(root)
-        if (run.root / RUN_INFO_FILE).exists():
-            raise FileExistsError(f"{root} already holds a run; choose another --run-dir")
-        run.root.mkdir(parents=True, exist_ok=True)
+        config = Path(config_source).absolute()
+        text = config.read_bytes()  # before anything moves: the config may live there
+        if run.root.exists() and (not run.root.is_dir() or any(run.root.iterdir())):
+            if not force:
+                raise RunDirError(
+                    f"{run.root} exists and is not empty; choose another --run-dir, or "
+                    "add --force to move it aside"
+                )
+            if config.is_relative_to(run.root) or Path.cwd().is_relative_to(run.root):
+                raise RunDirError(
+                    f"{run.root} holds the config or the current directory; it cannot be "
+                    "moved aside: choose another --run-dir"
+                )
+            aside = run.root.with_name(f"{run.root.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.rename(run.root, aside)
+        run.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(run.root, 0o700)  # mkdir's mode is filtered by the umask
         run.shared.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(run.shared, 0o700)  # mkdir's mode is filtered by the umask
+        os.chmod(run.shared, 0o700)
         run.logs.mkdir(exist_ok=True)
-        shutil.copyfile(config_source, run.config)
+        run.config.write_bytes(text)
         return run
 
     def read_info(self) -> RunInfo:

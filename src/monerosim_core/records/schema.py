@@ -8,6 +8,7 @@ Journal records (one JSON line each, appended as things happen):
 * :class:`NodeStatusRecord` (``node_status.jsonl``): one monitor sample of every node.
 * :class:`SyncEventRecord` (``sync_events.jsonl``): nodes started or stopped disagreeing.
 * :class:`RpcCallsRecord` (``rpc_calls.jsonl``): one process's RPC calls of one method.
+* :class:`FaultRecord` (``faults.jsonl``): something that went wrong and what it cost.
 
 Documents (replaced whole): :class:`FinalState` (``final_state.json``) and
 :class:`Timing` (``timing.json``).
@@ -24,6 +25,16 @@ from typing import Literal
 import attrs
 
 TransferOutcome = Literal["sent", "failed"]
+FaultKind = Literal[
+    "miner_failed",  # the chosen miner's node failed: the block went to another
+    "miner_sat_out",  # a miner that failed earlier was left out of this block
+    "wallet_unreadable",  # an agent could not read a wallet's balance
+    "turn_skipped",  # an agent skipped its action (its wallet unusable, nobody to pay)
+    "block_reconciled",  # a block on the chain had no record: rebuilt from its intent
+    "agent_lost",  # an agent process died mid-run
+    "agent_hung",  # an agent took longer than the limit for one action
+    "agent_restarted",  # the engine started a lost agent again
+]
 TransferKind = Literal["distribution", "user"]
 SyncChange = Literal["diverged", "agreed"]
 
@@ -59,6 +70,28 @@ class BlockRecord:
     settle_pushed: int = 0
     settle_missing: int = 0
     wall_mine: float = 0.0
+    # Miners that could not win this block (sitting out after a failure, or failed
+    # while it was being mined): the share test leaves such blocks out.
+    excluded: tuple[str, ...] = ()
+    reconciled: bool = False  # rebuilt from its intent and the chain (the record was lost)
+
+
+@attrs.frozen
+class BlockIntent:
+    """Written just before a block is submitted, so that a block whose record is lost
+    (the controller killed between the two) can be recognised on the chain."""
+
+    height: int
+    prev_hash: str
+    winner: str
+    wallet_address: str
+    sim_time: float
+    timestamp: int
+    bootstrap: bool
+    node: str
+    wall_time: float
+    reselected_from: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -144,6 +177,19 @@ class SyncEventRecord:
 
 
 @attrs.frozen
+class FaultRecord:
+    """Something that went wrong at ``sim_time``: noticed by ``agent`` (or the
+    engine), about ``subject`` (a node, a wallet or an agent)."""
+
+    sim_time: float
+    kind: FaultKind
+    agent: str
+    subject: str
+    detail: str
+    wall_time: float
+
+
+@attrs.frozen
 class RpcCallsRecord:
     """The RPC calls of one method a process made, and the wall time they took."""
 
@@ -163,14 +209,24 @@ class ChainBlock:
 
 
 @attrs.frozen
+class SideChain:
+    """A chain a node keeps beside its main chain: blocks that lost (orphans)."""
+
+    tip_hash: str
+    height: int  # the side chain's top block
+    length: int  # its blocks, ending at ``height``
+
+
+@attrs.frozen
 class FinalState:
-    """Every node and wallet as the run left them, and the main chain (by height,
-    as one node reported it) from the first recorded block to the tip."""
+    """Every node and wallet as the run left them; the main chain (by height, as one
+    node reported it) from the first block to the tip; and every node's side chains."""
 
     nodes: Mapping[str, NodeReading] = attrs.field(factory=dict, hash=False)
     wallets: Mapping[str, WalletReading] = attrs.field(factory=dict, hash=False)
     chain: Mapping[str, ChainBlock] = attrs.field(factory=dict, hash=False)
     chain_source: str | None = None
+    side_chains: Mapping[str, tuple[SideChain, ...]] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen

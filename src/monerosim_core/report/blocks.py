@@ -1,9 +1,10 @@
 """Who found the blocks, against who should have, and how far apart the blocks came.
 
-Only non-bootstrap blocks are tested: bootstrap blocks are mined at the start to
-fund the wallets and are not drawn from the hashrate weights. Blocks whose winner was
-a reselection (the first choice's daemon failed) are still counted, because they are
-on the chain, but listed, since many of them bias the allocation.
+Only non-bootstrap blocks are tested, and only those every miner could win: a block
+mined while a miner sat out after a failure, or after the first choice's node
+failed, was not drawn from the configured weights, so it is left out of the test
+(and counted, with the miners concerned, so the report can say so). Reselections
+are listed whatever the case.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ class BlockSection:
     bootstrap_winners: tuple[WinnerCount, ...]
     counted: int  # non-bootstrap blocks won by a configured miner: the test's sample
     shares: tuple[MinerShare, ...]
+    excluded: int  # non-bootstrap blocks left out of the test: some miner could not win them
+    excluded_miners: tuple[str, ...]  # the miners that could not
     unknown_winners: tuple[WinnerCount, ...]  # non-bootstrap winners not in miners.json
     reselections: tuple[Reselection, ...]
     duplicate_heights: tuple[int, ...]
@@ -85,7 +88,11 @@ def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> Bl
     mined = [b for b in blocks if not b.bootstrap]
     bootstrap = [b for b in blocks if b.bootstrap]
     known = {m.agent_id for m in miners}
-    wins = Counter(b.winner for b in mined)
+    # A block some miner could not win (it sat out, or failed) was not drawn from
+    # the configured weights: the share test leaves it out and says so.
+    tested = [b for b in mined if not b.excluded]
+    excluded = [b for b in mined if b.excluded]
+    wins = Counter(b.winner for b in tested)
     counted = sum(n for agent, n in wins.items() if agent in known)
     total_weight = sum(m.weight for m in miners)
     shares = tuple(
@@ -109,6 +116,8 @@ def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> Bl
         unknown_winners=_winner_counts(
             Counter({agent: n for agent, n in wins.items() if agent not in known})
         ),
+        excluded=len(excluded),
+        excluded_miners=tuple(sorted({m for b in excluded for m in b.excluded})),
         reselections=tuple(
             Reselection(
                 height=b.height,

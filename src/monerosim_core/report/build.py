@@ -15,6 +15,7 @@ from monerosim_core.report.chain import (
     analyse_records_on_chain,
     analyse_sync,
 )
+from monerosim_core.report.faults import analyse_faults
 from monerosim_core.report.findings import findings
 from monerosim_core.report.intervals import analyse_intervals, inter_block_times
 from monerosim_core.report.load import load_run
@@ -73,5 +74,6 @@ def analyse(data: RunData) -> Report:
         sync=None if data.sync_events is None else analyse_sync(data.sync_events),
         monitor=None if data.status is None else analyse_monitor(data.status),
         timing=analyse_timing(data.timing, data.blocks, data.rpc_calls),
+        faults=analyse_faults(data.faults, final),
     )
     return attrs.evolve(report, findings=findings(report, data.problems))

@@ -24,12 +24,31 @@ def findings(report: Report, problems: Sequence[LineProblem]) -> tuple[str, ...]
         *_wallets(report),
         *_transfers(report),
         *_chain(report),
+        *_faults(report),
     )
 
 
 def _first(items: Sequence[Any], limit: int = SHOWN) -> str:
     shown = ", ".join(f"{i:g}" if isinstance(i, float) else str(i) for i in items[:limit])
     return shown if len(items) <= limit else f"{shown} and {len(items) - limit} more"
+
+
+def _faults(report: Report) -> Iterator[str]:
+    faults = report.faults
+    if faults.by_kind:
+        counts = ", ".join(f"{k.kind} {k.count}" for k in faults.by_kind)
+        yield f"{len(faults.timeline)} fault(s) recorded ({counts}); see the faults timeline."
+    for agent in faults.restarted:
+        restarts = [
+            f for f in faults.timeline if f.kind == "agent_restarted" and f.subject == agent
+        ]
+        yield f"Agent {agent} died and was restarted at simulated {restarts[0].sim_time:g} s."
+    for node in faults.orphans:
+        yield (
+            f"Node {node.agent_id} keeps {node.blocks} block(s) off the main chain "
+            f"(side chains ending at heights {_first(node.heights)}): orphans, a fork or a "
+            "late block from a stalled node."
+        )
 
 
 def _run(report: Report) -> Iterator[str]:
@@ -45,6 +64,11 @@ def _blocks(report: Report) -> Iterator[str]:
     blocks = report.blocks
     if blocks.fit.consistent is False:
         yield f"Block shares: {blocks.fit.verdict}"
+    if blocks.excluded:
+        yield (
+            f"{blocks.excluded} block(s) left out of the share test: "
+            f"{_first(blocks.excluded_miners)} could not win them (failed or sitting out)."
+        )
     for stranger in blocks.unknown_winners:
         yield (
             f"{stranger.blocks} block(s) won by {stranger.agent_id!r}, which is not in miners.json."

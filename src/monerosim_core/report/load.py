@@ -42,6 +42,7 @@ def load_run(run_dir: Path) -> RunData:
         status = run.node_status.read()
         sync = run.sync_events.read()
         rpc_calls = run.rpc_calls.read()
+        faults = run.faults.read()
         final_state = run.read_final_state()
         timing = run.read_timing()
     except (RunDirError, RecordFileError) as exc:
@@ -53,6 +54,7 @@ def load_run(run_dir: Path) -> RunData:
         *status.problems,
         *sync.problems,
         *rpc_calls.problems,
+        *faults.problems,
     )
     return RunData(
         run_dir=run_dir,
@@ -67,6 +69,7 @@ def load_run(run_dir: Path) -> RunData:
         final_state=final_state,
         timing=timing,
         rpc_calls=rpc_calls.records,
+        faults=faults.records if run.faults.exists else None,
         problems=problems,
     )
 

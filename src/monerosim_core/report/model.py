@@ -14,6 +14,7 @@ from monerosim_core.report.chain import (
     RecordsOnChain,
     SyncSection,
 )
+from monerosim_core.report.faults import FaultSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.plots import PlotOutcome
 from monerosim_core.report.timing import TimingSection
@@ -42,5 +43,6 @@ class Report:
     sync: SyncSection | None
     monitor: MonitorSection | None
     timing: TimingSection
+    faults: FaultSection
     output_dir: Path | None = None
     plots: PlotOutcome | None = None

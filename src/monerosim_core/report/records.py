@@ -18,6 +18,7 @@ from monerosim_core.records.layout import RunInfo
 from monerosim_core.records.registry import Registry
 from monerosim_core.records.schema import (
     BlockRecord,
+    FaultRecord,
     FinalState,
     NodeStatusRecord,
     RpcCallsRecord,
@@ -72,4 +73,5 @@ class RunData:
     final_state: FinalState | None
     timing: Timing | None = None
     rpc_calls: tuple[RpcCallsRecord, ...] = ()
+    faults: tuple[FaultRecord, ...] | None = None
     problems: tuple[LineProblem, ...] = ()

@@ -154,18 +154,24 @@ class AltChain:
 
 class DaemonClient(BaseClient):
     """JSON-RPC client for one ``monerod``. Calls are blocking and thread-compatible
-    (httpx clients may be shared between threads)."""
+    (httpx clients may be shared between threads).
+
+    ``login`` is the ``--rpc-login`` pair the node was started with (HTTP digest
+    auth); None for a node without one.
+    """
 
     def __init__(
         self,
         host: str,
         port: int,
         *,
+        login: tuple[str, str] | None = None,
         timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         """``transport`` exists for tests (``httpx.MockTransport``)."""
-        self._rpc = Endpoint("monerod", host, port, timeout=timeout, auth=None, transport=transport)
+        auth = httpx.DigestAuth(*login) if login is not None else None
+        self._rpc = Endpoint("monerod", host, port, timeout=timeout, auth=auth, transport=transport)
 
     def get_info(self) -> DaemonInfo:
         r = self._rpc.json_rpc("get_info", None, None)

@@ -96,6 +96,7 @@ class Conductor:
     _selector: selectors.DefaultSelector = attrs.field(init=False)
     _peers: dict[socket.socket, _Peer] = attrs.field(factory=dict, init=False)
     _opened_at: float = attrs.field(init=False)
+    _rejoining: dict[str, float] = attrs.field(factory=dict, init=False)  # id -> since
 
     def __attrs_post_init__(self) -> None:
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -126,6 +127,11 @@ class Conductor:
             self._check_limits()
             if self._try_advance() or time.monotonic() >= deadline or self.finished:
                 return
+
+    def expect_rejoin(self, agent_id: str) -> None:
+        """A lost agent is being restarted: hold time until it connects again (within
+        ``start_limit`` wall seconds, else :class:`AgentMissing`)."""
+        self._rejoining[agent_id] = time.monotonic()
 
     def finish(self, at: float | None = None) -> None:
         """End the run (at ``stop_time``, or now when the engine is stopping): every
@@ -200,9 +206,18 @@ class Conductor:
             if agent_id not in self.expected:
                 self._drop(peer)
                 raise AgentLost(agent_id, f"unexpected agent {agent_id!r} joined the run")
+            if self.started_wall is not None and agent_id not in self._rejoining:
+                self._drop(peer)
+                raise AgentLost(agent_id, f"agent {agent_id!r} joined the run twice")
             peer.agent_id = agent_id
-            peer.waiting_until = 0.0  # at the start barrier
             self.timing.setdefault(agent_id, AgentTiming())
+            if agent_id in self._rejoining:
+                # A restarted agent joins at the current time, as busy: its first
+                # action (catching up) happens now.
+                self._rejoining.pop(agent_id)
+                self._answer(peer)
+            else:
+                peer.waiting_until = 0.0  # at the start barrier
         elif protocol.SLEEP_UNTIL in message:
             until = message[protocol.SLEEP_UNTIL]
             if isinstance(until, bool) or not isinstance(until, int | float) or until != until:
@@ -255,6 +270,12 @@ class Conductor:
                     f"within {self.start_limit:g} s",
                 )
             return
+        for agent_id, since in self._rejoining.items():
+            if clock - since > self.start_limit:
+                raise AgentMissing(
+                    agent_id,
+                    f"restarted agent {agent_id} did not rejoin within {self.start_limit:g} s",
+                )
         for peer in self._live():
             if peer.waiting_until is None and clock - peer.busy_since > self.action_limit:
                 assert peer.agent_id is not None
@@ -276,7 +297,7 @@ class Conductor:
 
     def _next_wake(self) -> float | None:
         peers = list(self._live())
-        if not peers or any(p.waiting_until is None for p in peers):
+        if self._rejoining or not peers or any(p.waiting_until is None for p in peers):
             return None
         return min(p.waiting_until for p in peers if p.waiting_until is not None)
 
@@ -296,7 +317,7 @@ class Conductor:
         if upcoming is None:
             # Every agent has left (done: nothing more for it before stop_time), so
             # nothing else happens before stop_time.
-            if not any(True for _ in self._live()):
+            if not self._rejoining and not any(True for _ in self._live()):
                 self.finish(at=self.stop_time)
                 return True
             return False

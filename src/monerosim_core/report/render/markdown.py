@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from monerosim_core.records.layout import (
+    FAULTS_FILE,
     FINAL_STATE_FILE,
     NODE_STATUS_FILE,
     SYNC_EVENTS_FILE,
@@ -17,6 +18,8 @@ from monerosim_core.report.chain import (
     RecordsOnChain,
     SyncSection,
 )
+from monerosim_core.report.faults import SHOWN as FAULTS_SHOWN
+from monerosim_core.report.faults import FaultSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
@@ -49,7 +52,7 @@ def render_markdown(report: Report) -> str:
                     r.engine,
                     "full" if r.speed is None else f"at most {r.speed:g}x",
                     secs(r.stop_time),
-                    secs(r.sim_elapsed),
+                    secs(r.sim_elapsed) or NOT_RECORDED,
                     r.end_reason or "no end record",
                 ]
             ],
@@ -64,6 +67,7 @@ def render_markdown(report: Report) -> str:
         *_wallets_md(report.wallets),
         *_transfers_md(report.transfers),
         *_chain_md(report.chain, report.records_on_chain, report.sync, report.monitor),
+        *_faults_md(report.faults),
         *_timing_md(report.timing),
         *_plots_md(report.plots),
     ]
@@ -106,6 +110,13 @@ def _blocks_md(b: BlockSection) -> list[str]:
         pooled = fit.pooled
         out.append(f"- small miners pooled: {_chi(pooled.statistic, pooled.dof, pooled.p_value)}")
     out += [f"- **verdict**: {fit.verdict}", ""]
+    if b.excluded:
+        out += [
+            f"{b.excluded} block(s) were left out of the test: mined while "
+            f"{', '.join(b.excluded_miners)} could not win them (failed, or sitting out "
+            "after a failure), so they were not drawn from the configured weights.",
+            "",
+        ]
     if b.unknown_winners:
         out += [
             "Blocks won by agents not in miners.json (left out of the test): "
@@ -158,6 +169,41 @@ def _intervals_md(i: IntervalSection) -> list[str]:
         f"- **fit**: {i.fit.verdict}",
         "",
     ]
+
+
+def _faults_md(f: FaultSection) -> list[str]:
+    out = ["## Faults", ""]
+    if not f.recorded and not f.orphans:
+        return [*out, f"{FAULTS_FILE} {NOT_RECORDED}.", ""]
+    if not f.timeline and not f.orphans:
+        return [*out, "None.", ""]
+    if f.by_kind:
+        out += [
+            *_table(
+                ["kind", "count", "about"],
+                [[k.kind, str(k.count), ", ".join(k.subjects)] for k in f.by_kind],
+            ),
+            "",
+            "Timeline (simulated seconds):",
+            "",
+            *_table(
+                ["sim time", "kind", "about", "noticed by", "detail"],
+                [
+                    [f"{x.sim_time:.3f}", x.kind, x.subject, x.agent, _cell(x.detail)]
+                    for x in f.timeline[:FAULTS_SHOWN]
+                ],
+            ),
+            "",
+        ]
+        if len(f.timeline) > FAULTS_SHOWN:
+            out += [f"... and {len(f.timeline) - FAULTS_SHOWN} more in summary.json.", ""]
+    for node in f.orphans:
+        heights = ", ".join(map(str, node.heights))
+        out += [
+            f"Node {node.agent_id}: {node.blocks} block(s) on side chains (tops at {heights}).",
+            "",
+        ]
+    return out
 
 
 def _timing_md(t: TimingSection) -> list[str]:

@@ -15,7 +15,8 @@ def render_terminal(report: Report) -> str:
     r, b, t, c = report.run, report.blocks, report.transfers, report.chain
     lines = [
         f"monerosim report: {report.run_dir} "
-        f"({r.end_reason or 'no end record'}, {secs(r.sim_elapsed)} simulated, seed {r.seed})",
+        f"({r.end_reason or 'no end record'}, {secs(r.sim_elapsed) or NOT_RECORDED} "
+        f"simulated, seed {r.seed})",
         f"  blocks:    {b.total - b.bootstrap} mined + {b.bootstrap} bootstrap; {_fit_short(b)}",
     ]
     i = report.intervals

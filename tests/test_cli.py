@@ -399,3 +399,105 @@ def test_run_dir_paths_are_absolute_even_when_given_relative(
     run = RunDir.create(Path("runs") / "r1", QUICKSTART)
     assert run.root.is_absolute() and run.root == tmp_path / "runs" / "r1"
     assert run.node_dir("miner-01").is_absolute()
+
+
+# --- run directories ------------------------------------------------------------------
+
+
+def test_a_run_into_a_non_empty_directory_is_refused_and_nothing_is_touched(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(QUICKSTART.read_text())
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "keep.txt").write_text("earlier results")
+
+    for run_dir in ("old", "."):
+        result = cli("run", "config.yaml", "--run-dir", run_dir, cwd=tmp_path)
+        stderr = assert_clean_failure(result, exit_code=1)
+        assert "exists and is not empty" in stderr and "--force" in stderr
+    assert (tmp_path / "old" / "keep.txt").read_text() == "earlier results"
+    assert config.read_text() == QUICKSTART.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml", "old"]
+
+
+def test_force_moves_the_old_run_aside_and_the_new_one_is_private(tmp_path: Path) -> None:
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "run.json").write_text("{}")
+    run = RunDir.create(tmp_path / "r", QUICKSTART, force=True)
+    assert stat.S_IMODE(run.root.stat().st_mode) == 0o700
+    assert stat.S_IMODE(run.shared.stat().st_mode) == 0o700
+    [aside] = [p for p in tmp_path.iterdir() if p.name.startswith("r.old-")]
+    assert (aside / "run.json").read_text() == "{}"
+    assert run.config.read_text() == QUICKSTART.read_text()
+
+
+@pytest.mark.parametrize("speed", ["0", "-1", "nan", "1e-300", "1e99", "fast"])
+def test_an_absurd_speed_cap_is_refused(tmp_path: Path, speed: str) -> None:
+    result = cli("run", QUICKSTART, "--speed", speed, "--run-dir", "r", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--speed: expected a number from 0.001 to 1e+06" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_reader_that_goes_away_ends_output_quietly(tmp_path: Path) -> None:
+    result = subprocess.run(
+        f"{sys.executable} -m monerosim_core.cli plugins | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.stdout.startswith("strategy")
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+# --- damaged run directories: one clear line each -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        ("agent_registry.json", b"\xff\xfe{}", "not UTF-8 text"),
+        ("agent_registry.json", b"[" * 100_000, "JSON nested too deeply"),
+        ("miners.json", b'{"miners": [{"agent_id": 5}]}', "field 'agent_id': expected a string"),
+    ],
+    ids=["registry-not-utf8", "registry-too-deep", "miner-id-not-a-string"],
+)
+def test_a_damaged_registry_is_one_clear_line(
+    tmp_path: Path, file: str, content: bytes, message: str
+) -> None:
+    from test_report import make_run, mined
+
+    run_dir = make_run(tmp_path, mined({"m1": 2, "m2": 1}))
+    (run_dir / "shared" / file).write_bytes(content)
+    stderr = assert_clean_failure(cli("report", run_dir, cwd=tmp_path), exit_code=1)
+    assert message in stderr and file in stderr, stderr
+
+
+def test_a_registry_port_given_as_text_is_refused_clearly(tmp_path: Path) -> None:
+    from test_report import make_run, mined
+
+    run_dir = make_run(tmp_path, mined({"m1": 2, "m2": 1}))
+    registry = run_dir / "shared" / "agent_registry.json"
+    doc = json.loads(registry.read_text())
+    doc["agents"][0]["daemon_rpc_port"] = "28000"
+    registry.write_text(json.dumps(doc))
+    stderr = assert_clean_failure(cli("report", run_dir, cwd=tmp_path), exit_code=1)
+    assert "field 'daemon_rpc_port': expected an integer, found the string '28000'" in stderr
+
+
+def test_broken_journal_lines_are_findings_not_failures(tmp_path: Path) -> None:
+    from test_report import block, make_run
+
+    good = [json.dumps(block(1, "m1", sim_time=120.0)), json.dumps(block(2, "m2", sim_time=240.0))]
+    nan_time = good[1].replace("240.0", "NaN").replace('"height": 2', '"height": 3')
+    run_dir = make_run(tmp_path, "", stop_time=300.0)
+    lines = [good[0].encode(), b"\xff not utf-8", nan_time.encode(), good[1].encode()]
+    (run_dir / "shared" / "blocks.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    result = cli("report", run_dir, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "blocks.jsonl line 2: not UTF-8" in result.stdout
+    assert "blocks.jsonl line 3: not valid JSON (NaN" in result.stdout
+    assert "2 mined" in result.stdout

@@ -77,6 +77,12 @@ def test_malformed_registry_is_a_clear_error(shared: Path) -> None:
     (shared / "miners.json").write_text("{not json")
     with pytest.raises(AgentDiscoveryError, match="not valid JSON"):
         ad.registry()
+    (shared / "miners.json").write_bytes(b"\xff\xfe{}")
+    with pytest.raises(AgentDiscoveryError, match="not UTF-8 text"):
+        ad.registry()
+    (shared / "miners.json").write_bytes(b"[" * 100_000)
+    with pytest.raises(AgentDiscoveryError, match="JSON nested too deeply"):
+        ad.registry()
 
 
 def test_a_discovery_plugin_can_take_over(shared: Path) -> None:

@@ -54,7 +54,15 @@ def test_blocks_come_exactly_every_interval_after_the_bootstrap(quickstart_run: 
     assert mined == [120.0 * k for k in range(1, 60)]  # t < 7200, exact
     summary = json.loads((quickstart_run / "report" / "summary.json").read_text())
     assert all(n["in_sync"] for n in summary["chain"]["nodes"])
-    assert summary["findings"] == []
+    assert summary["intervals"]["fit"]["consistent"] is True
+    assert summary["intervals"]["missing"] == []
+    on_chain = summary["records_on_chain"]
+    assert (on_chain["off_chain"], on_chain["timestamp_mismatches"], on_chain["unrecorded"]) == (
+        [],
+        [],
+        [],
+    )
+    assert summary["faults"]["orphans"] == []
 
 
 def test_miners_pay_users_and_users_pay_each_other_on_chain(quickstart_run: Path) -> None:

@@ -21,7 +21,7 @@ def pause(point: str) -> None:
     setting = os.environ.get(PAUSE_ENV)
     if not setting:
         return
-    name, seconds, marker = (setting.split(":", 2) + ["", ""])[:3]
+    name, seconds, marker = [*setting.split(":", 2), "", ""][:3]
     if name != point or not marker:
         return
     try:

@@ -307,10 +307,15 @@ SHIPPED = {
     ),
     "round_robin": ("monerosim-strategy-round-robin", "monerosim_select_recipient"),
     "weighted": ("monerosim-strategy-weighted", "monerosim_select_miner"),
+    "selfish": ("monerosim-behaviour-selfish", "monerosim_mining_parent, monerosim_mining_reveal"),
+    "lead_stubborn": (
+        "monerosim-behaviour-selfish",
+        "monerosim_mining_parent, monerosim_mining_reveal",
+    ),
 }
 
 
-def test_plugins_lists_the_shipped_strategies_with_their_distributions(
+def test_plugins_lists_the_shipped_plugins_with_their_distributions(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["plugins"]) == 0

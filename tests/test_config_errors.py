@@ -315,3 +315,45 @@ def test_missing_gml_topology(problems: Problems) -> None:
         "scenario.yaml:2:16: network.gml: expected the path of a GML topology file, "
         'found "nope.gml"; no such file: nope.gml'
     ]
+
+
+def test_gamma_is_a_share(problems: Problems) -> None:
+    text = miner_scenario("{hashrate: 100}") + "network: {gamma: 1.5}\n"
+    assert problems(text) == [
+        "scenario.yaml:9:18: network.gamma: expected a number from 0 to 1 "
+        "(share of honest mining), found 1.5"
+    ]
+
+
+def test_only_miners_have_a_mining_behaviour(problems: Problems) -> None:
+    [problem] = problems(
+        """\
+        general: {stop_time: 600}
+        agents:
+          user_agents:
+            - {daemon: monerod, is_miner: true, attributes: {hashrate: 100}}
+            - {daemon: monerod, wallet: monero-wallet-rpc, attributes: {mining_behaviour: selfish}}
+          block_controller: {script: agents.block_controller}
+        """
+    )
+    assert problem.startswith("scenario.yaml:5:")
+    assert "mining_behaviour: only miners have a mining behaviour" in problem
+
+
+def test_only_one_miner_withholds(problems: Problems) -> None:
+    miner = (
+        "{{daemon: monerod, is_miner: true, attributes: {{hashrate: {}, mining_behaviour: {}}}}}"
+    )
+    [problem] = problems(
+        f"""\
+        general: {{stop_time: 600}}
+        agents:
+          user_agents:
+            - {miner.format(30, "selfish")}
+            - {miner.format(60, "honest")}
+            - {miner.format(10, "lead_stubborn")}
+          block_controller: {{script: agents.block_controller}}
+        """
+    )
+    assert problem.startswith("scenario.yaml:6:")
+    assert "only one miner may withhold blocks (user_agents[0] already" in problem

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from monerosim_core.records.layout import (
@@ -16,6 +17,7 @@ from monerosim_core.records.layout import (
     CONFIRMATIONS_FILE,
     FINAL_STATE_FILE,
     NODE_STATUS_FILE,
+    PUBLICATIONS_FILE,
     SYNC_EVENTS_FILE,
     TRANSFERS_FILE,
 )
@@ -53,6 +55,8 @@ def make_run(
     end_reason: str | None = "completed",
     block_times: str = "fixed",
     stop_time: float | None = None,
+    withholder: str | None = None,
+    publications: Sequence[Mapping[str, Any]] | None = None,
 ) -> Path:
     """A run directory as the rest of monerosim leaves it; ``None`` leaves a file out.
 
@@ -62,6 +66,8 @@ def make_run(
     shared = run_dir / "shared"
     shared.mkdir(parents=True)
     agents = [_agent(i, name, hashrate) for i, (name, hashrate) in enumerate(MINERS.items())]
+    agents = [attrs.evolve(a, private_daemon_rpc_port=29000) if a.id == withholder else a
+              for a in agents]  # fmt: skip
     agents += [_agent(len(agents) + i, name, 0.0) for i, name in enumerate(USERS)]
     write_registry(shared, Registry(agents=tuple(agents), miners=build_miners(agents, 2.0)))
     if stop_time is None:
@@ -98,6 +104,7 @@ def make_run(
         CONFIRMATIONS_FILE: confirmations,
         NODE_STATUS_FILE: node_status,
         SYNC_EVENTS_FILE: sync_events,
+        PUBLICATIONS_FILE: publications,
     }
     for name, content in journals.items():
         if content is not None:
@@ -751,7 +758,12 @@ def test_records_are_checked_against_the_chain_at_the_end(tmp_path: Path) -> Non
     assert on_chain is not None
     assert (on_chain.checked, on_chain.off_chain, on_chain.timestamp_mismatches) == (4, (2,), (3,))
     assert (on_chain.unrecorded, on_chain.chain_tip, on_chain.highest_record) == ((5,), 5, 4)
-    assert any("not on the main chain" in f and "2" in f for f in report.findings)
+    assert any(
+        "At heights 2 the main chain holds a block no record names" in f for f in report.findings
+    )
+    assert any(
+        "The chain forked in a run without a withholding miner: 1" in f for f in report.findings
+    )
     assert any("timestamps differ from the records at heights 3" in f for f in report.findings)
     assert any("without a record: heights 5" in f for f in report.findings)
 
@@ -787,3 +799,84 @@ def test_wall_time_pace_and_rpc_time_are_reported(tmp_path: Path) -> None:
     md = render_markdown(report)
     assert "## Wall time" in md and "| submit_block | 103 | 1 | 9.3 s |" in md
     assert "pace 90.0x" in render_terminal(report)
+
+
+def test_a_selfish_run_accounts_for_every_orphan(tmp_path: Path) -> None:
+    """m1 withholds two blocks and overrides m2's block at height 1 (whose
+    transactions: t1 re-mined at height 3, t2 lost), and still withholds a third
+    when the run ends."""
+
+    def fork_block(height: int, winner: str, name: str, **fields: Any) -> dict[str, Any]:
+        return {**block(height, winner), "hash": name * 64, "sim_time": 100.0 * len(name)
+                + height, **fields}  # fmt: skip
+
+    blocks = [
+        fork_block(1, "m2", "a", tx_hashes=["t1", "t2"]),
+        fork_block(1, "m1", "p", private=True),
+        fork_block(2, "m1", "q", private=True),
+        fork_block(3, "m1", "r", private=True),
+        fork_block(3, "m2", "b", tx_hashes=["t1"]),
+    ]
+    publications = [{"sim_time": 250.0, "miner": "m1", "hashes": ["p" * 64, "q" * 64],
+                     "wall_time": 1.7e9}]  # fmt: skip
+    chain = {"1": {"hash": "p" * 64, "timestamp": 1}, "2": {"hash": "q" * 64, "timestamp": 2},
+             "3": {"hash": "b" * 64, "timestamp": 3}}  # fmt: skip
+    side = {"m2": [{"tip_hash": "a" * 64, "height": 1, "length": 1}],
+            "m3": [{"tip_hash": "a" * 64, "height": 1, "length": 1},
+                   {"tip_hash": "c" * 64, "height": 2, "length": 1}]}  # fmt: skip
+    final = {
+        "nodes": nodes({m: (3, "b" * 64) for m in MINERS}),
+        "wallets": {
+            "m1": {"balance": 2 * REWARD, "unlocked": 0},
+            "m2": {"balance": REWARD, "unlocked": 0},
+        },
+        "chain": chain,
+        "chain_source": "m2",
+        "side_chains": side,
+        "reorgs": {
+            "m2": [{"height": 1, "depth": 1}],
+            "m3": [{"height": 1, "depth": 1}],
+            "m1": [],
+        },
+    }
+    report = build_report(
+        make_run(tmp_path, blocks, final_state=final, withholder="m1", publications=publications)
+    )
+
+    forks = report.forks
+    assert forks is not None and forks.withholder == "m1" and not forks.no_forks
+    by_miner = {m.miner: m for m in forks.miners}
+    m1, m2 = by_miner["m1"], by_miner["m2"]
+    assert (m1.mined, m1.on_chain, m1.orphaned_published, m1.never_published) == (3, 2, 0, 1)
+    assert (m2.mined, m2.on_chain, m2.orphaned_published, m2.never_published) == (2, 1, 1, 0)
+    assert m1.revenue == pytest.approx(2 / 3) and m1.hashrate_share == pytest.approx(0.5)
+    assert (forks.public_orphans, forks.orphaned_txs, forks.re_mined, forks.lost) == (
+        1, 2, 1, ("t2",)
+    )  # fmt: skip
+    assert [(r.node, r.count, r.max_depth) for r in forks.reorgs] == [
+        ("m1", 0, 0), ("m2", 1, 1), ("m3", 1, 1)
+    ]  # fmt: skip
+    on_chain = report.records_on_chain
+    assert on_chain is not None and (on_chain.off_chain, on_chain.orphaned) == ((), 2)
+    # Orphaned blocks pay nothing: the wallets match with the main chain's rewards only.
+    statuses = {w.agent_id: w.status for w in report.wallets.wallets}
+    assert statuses["m1"] == statuses["m2"] == "match"
+    findings = "\n".join(report.findings)
+    assert "without a withholding miner" not in findings
+    assert "Node m2 keeps" not in findings  # its side chain is the recorded orphan
+    assert "Node m3 keeps 2 block(s) off the main chain" in findings  # one more than explained
+    assert "1 transaction(s) confirmed in an orphaned block are in no main-chain block" in findings
+    assert "Heights recorded more than once" not in findings
+    markdown = render_markdown(report)
+    assert "## Forks" in markdown and "Withholding miner: m1; 1 publication(s)" in markdown
+    assert "| m1 | 50.0% | 3 | 2 | 66.7% | 0 | 1 |" in markdown
+
+
+def test_an_honest_run_says_no_forks(tmp_path: Path) -> None:
+    blocks = mined({"m1": 2, "m2": 1})
+    chain = {str(b["height"]): {"hash": b["hash"], "timestamp": 1} for b in blocks}
+    final = {"nodes": nodes({"m1": (3, blocks[-1]["hash"])}), "wallets": {}, "chain": chain,
+             "chain_source": "m1", "reorgs": {"m1": []}}  # fmt: skip
+    report = build_report(make_run(tmp_path, blocks, final_state=final))
+    assert report.forks is not None and report.forks.no_forks
+    assert "No forks: all 3 mined block(s) are on the main chain" in render_markdown(report)

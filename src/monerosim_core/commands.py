@@ -92,12 +92,20 @@ def describe_plan(plan: Plan) -> str:
         if miner is not None and miner.is_solo_miner:
             role_name += " (solo)"
         strategies = strategies_of(p.spec, miner is not None and miner.is_solo_miner)
-        shown = ", ".join(f"{_PURPOSE[h]}={ref.name}" for h, ref in strategies.items()) or "-"
+        shown = ", ".join(f"{_PURPOSE[h]}={ref.name}" for h, ref in strategies.items())
+        if isinstance(p.spec, UserAgentSpec) and p.spec.may_withhold:
+            assert p.spec.mining_behaviour is not None
+            shown = ", ".join(filter(None, [shown, f"behaviour={p.spec.mining_behaviour.name}"]))
+        shown = shown or "-"
         rate = f"{miner.hashrate:g}%" if miner else ""
         prob = f"{miner.weight:.4f}" if miner else ""
         lines.append(f"  {p.agent.id:<18} {role_name:<18} {rate:>8} {prob:>11}  {shown}")
     solo = [m.agent_id for m in registry.miners if m.is_solo_miner]
     lines.append(f"  solo miners: {', '.join(solo) if solo else 'none'}")
+    if scenario.withholding_miner is not None:
+        lines.append(
+            f"  gamma {scenario.network.gamma:g} (honest mining on the withheld branch in a tie)"
+        )
     return "\n".join(lines)
 
 
@@ -117,7 +125,7 @@ def _plugins(_args: argparse.Namespace) -> int:
     if not plugins.infos:
         print("no plugins installed (pip install monerosim-strategy-weighted, ...)")
         return 0
-    print(f"{'strategy':<14} {'distribution':<34} {'version':<9} hooks")
+    print(f"{'plugin':<14} {'distribution':<34} {'version':<9} hooks")
     for info in sorted(plugins.infos.values(), key=lambda i: i.name):
         hooks = ", ".join(info.hooks) if info.loaded else f"FAILED TO LOAD: {info.error}"
         print(f"{info.name:<14} {info.distribution:<34} {info.version:<9} {hooks}")

@@ -1,6 +1,6 @@
-"""A test kit for strategy plugins: a stub context, miner and agent factories, and a
-loader that calls an installed strategy by name, exactly as the block controller and
-the distributor do. ::
+"""A test kit for plugins: a stub context, miner and agent factories, a loader that
+calls an installed strategy by name, exactly as the block controller and the
+distributor do, and for mining behaviours a loader and :func:`simulate_race`. ::
 
     from monerosim_core.testing import StubContext, load_strategy, make_miners
 
@@ -11,6 +11,9 @@ the distributor do. ::
         assert strategy.select_miner(miners, context=context).agent_id == "miner-02"
 
 Nothing here starts a daemon; balances are whatever the test gives.
+:func:`simulate_race` runs a behaviour through the block controller's own race
+model (:mod:`monerosim_core.agents.race`), so thousands of blocks take a second and
+the result can be held against theory before a run on real daemons.
 """
 
 from __future__ import annotations
@@ -21,12 +24,23 @@ from typing import Any
 
 import attrs
 
+from monerosim_core.agents.race import BlockRef, Race, Referee
 from monerosim_core.config.model import SourcePos, StrategyRef
+from monerosim_core.plugins.behaviour import MiningBehaviour
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
 from monerosim_core.plugins.selection import StrategyContext
 from monerosim_core.records.registry import Agent, Miner
 
-__all__ = ["LoadedStrategy", "StubContext", "load_strategy", "make_agents", "make_miners"]
+__all__ = [
+    "LoadedStrategy",
+    "RaceOutcome",
+    "StubContext",
+    "load_behaviour",
+    "load_strategy",
+    "make_agents",
+    "make_miners",
+    "simulate_race",
+]
 
 _TEST_POS = SourcePos("<test>", 1, 1)
 
@@ -143,6 +157,68 @@ def load_strategy(name: str, plugin: object | None = None) -> LoadedStrategy:
         plugins = get_plugin_manager(autoload=False)
         plugins.register(plugin, name)
     return LoadedStrategy(name, plugins)
+
+
+def load_behaviour(name: str, plugin: object | None = None) -> MiningBehaviour:
+    """The mining behaviour ``name`` as the block controller calls it: the installed
+    entry point, or ``plugin`` registered by hand (then no entry point is loaded).
+
+    :raises monerosim_core.config.ConfigError: when no behaviour has that name.
+    """
+    if plugin is None:
+        plugins = get_plugin_manager(autoload=True)
+    else:
+        plugins = get_plugin_manager(autoload=False)
+        plugins.register(plugin, name)
+    return plugins.mining_behaviour(StrategyRef(name, f"behaviour {name!r}", _TEST_POS))
+
+
+@attrs.frozen
+class RaceOutcome:
+    """Where the blocks of a simulated race ended."""
+
+    blocks: int  # mined in all
+    main_chain: int  # on the final public chain
+    withholder_on_chain: int  # of those, the withholding miner's
+    withheld_at_end: int  # still withheld when the race stopped (neither won nor lost)
+
+    @property
+    def relative_revenue(self) -> float:
+        """The withholding miner's share of the main chain (Eyal and Sirer's R)."""
+        return self.withholder_on_chain / self.main_chain if self.main_chain else 0.0
+
+
+def simulate_race(
+    behaviour: MiningBehaviour, *, alpha: float, gamma: float, blocks: int, seed: int
+) -> RaceOutcome:
+    """``blocks`` blocks between a withholding miner with share ``alpha`` of the
+    hashrate and honest miners, decided by the controller's referee, each winner
+    drawn with the miners' weights. The main chain is the public chain at the end."""
+    draws = random.Random(f"race/{seed}/winners")
+    genesis = BlockRef("genesis", 0)
+    referee = Referee(Race(genesis, gamma=gamma), behaviour, random.Random(f"race/{seed}"))
+    parent_of: dict[str, str] = {}
+    withholders: set[str] = set()
+    for number in range(blocks):
+        withholding = draws.random() < alpha
+        parent = referee.parent(withholding=withholding)
+        block = BlockRef(f"b{number}", parent.height + 1)
+        parent_of[block.hash] = parent.hash
+        if withholding:
+            withholders.add(block.hash)
+        referee.race.add_block(block, parent, withholding=withholding)
+        referee.after_block(withholder_won=withholding)
+    chain = []
+    cursor = referee.race.public_tip.hash
+    while cursor != genesis.hash:
+        chain.append(cursor)
+        cursor = parent_of[cursor]
+    return RaceOutcome(
+        blocks=blocks,
+        main_chain=len(chain),
+        withholder_on_chain=sum(1 for h in chain if h in withholders),
+        withheld_at_end=len(referee.race.withheld),
+    )
 
 
 def _as_context(stub: StubContext | None) -> StrategyContext:

@@ -3,23 +3,33 @@
 Blocks come at the scheduled simulated times (:mod:`monerosim_core.planning.schedule`),
 exactly: the controller sleeps until each one, and mining it is one action, which
 takes no simulated time. For every block it asks discovery for the miners, the
-configured strategy for a winner among the reachable ones, and then the winner's
-own monerod:
+configured strategy for a winner among the reachable ones, the winner's mining
+behaviour which block to build on (:mod:`.race`), and then the winner's node:
 
-1. waits (bounded) until that node holds the chain tip, so the chain never forks;
+1. waits (bounded) until that node holds the parent block;
 2. waits (bounded) until it holds the transfers due in the block
    (:mod:`monerosim_core.agents.settling`);
-3. takes a block template on the tip paying the winner's wallet (checking that it
-   builds on the tip), gives it the block's on-chain timestamp (chain epoch +
+3. takes a block template on the parent paying the winner's wallet (checking that it
+   builds on the parent), gives it the block's on-chain timestamp (chain epoch +
    simulated time) and submits it.
 
 The record is written before the next block is started. A miner whose node fails
 is logged, left out for a few blocks, and the block goes to a reselection among
 the others (recorded in ``reselected_from``).
+
+Withholding (a miner whose ``mining_behaviour`` is not honest, at most one): its
+blocks are mined on its private node, peered with nobody. After each block its
+behaviour says what to publish; published blocks are read from the private node
+and submitted to every node of the network (monerod does not relay a block that
+only ties, so handing it to one node would leave the others unaware of the tie).
+The private node receives the public blocks it lacks when the miner builds on
+the public chain. Which chain wins is then up to the nodes' own fork choice; the
+final state records what it was.
 """
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -27,11 +37,13 @@ from typing import TypeVar
 import attrs
 
 from monerosim_core import fault_injection
+from monerosim_core.agents.race import BlockRef, Race, Referee
 from monerosim_core.agents.reconcile import reconcile_blocks
 from monerosim_core.agents.runtime import AgentRuntime
 from monerosim_core.agents.settling import PendingTransfers, Settled
 from monerosim_core.agents.transfers import balance_reader
 from monerosim_core.config.model import BlockControllerSpec
+from monerosim_core.planning.plan import withholding_agent_id
 from monerosim_core.planning.schedule import (
     block_schedule,
     bootstrap_times,
@@ -40,11 +52,19 @@ from monerosim_core.planning.schedule import (
 )
 from monerosim_core.planning.seeding import RngPurpose
 from monerosim_core.planning.strategies import controller_strategy
+from monerosim_core.plugins.behaviour import MiningBehaviour
 from monerosim_core.plugins.hookspecs import SelectionError
 from monerosim_core.plugins.selection import Selector, StrategyContext
 from monerosim_core.records.registry import Miner
-from monerosim_core.records.schema import BlockIntent, BlockRecord
-from monerosim_core.rpc import BlockHeader, ChainTip, DaemonClient, RpcError, RpcStatusError
+from monerosim_core.records.schema import BlockIntent, BlockRecord, PublicationRecord
+from monerosim_core.rpc import (
+    Block,
+    ChainTip,
+    DaemonClient,
+    RpcError,
+    RpcMethodError,
+    RpcStatusError,
+)
 from monerosim_core.rpc.block_blob import with_timestamp
 from monerosim_core.timeouts import timeouts
 
@@ -82,8 +102,11 @@ class BlockController:
     # would replay the bootstrap's winners as the first winners of the run.
     selectors: dict[bool, Selector[Miner]]  # keyed by "is a bootstrap block"
     pending: PendingTransfers
-    tip: ChainTip | None = None
-    tip_holder: str | None = None  # the agent whose node mined the tip, which surely holds it
+    behaviour_rng: random.Random
+    withholder: str | None = None  # the miner that may withhold blocks
+    behaviour: MiningBehaviour | None = None  # its behaviour
+    referee: Referee | None = None  # the race, from the first block on
+    tip_holder: tuple[str, str] | None = None  # (agent id, block hash) it mined: surely held
     sit_out: dict[str, int] = attrs.field(factory=dict)  # agent id -> blocks left
     wallet_addresses: dict[str, str] = attrs.field(factory=dict)
     templates: int = 0  # templates asked for: each gets its own extra nonce
@@ -106,7 +129,19 @@ class BlockController:
             rt.info.tx_propagation,
             timeouts().settle,
         )
-        return cls(rt, spec, selectors, pending)
+        withholding = rt.scenario.withholding_miner
+        behaviour = None
+        if withholding is not None and withholding.mining_behaviour is not None:
+            behaviour = rt.plugins.mining_behaviour(withholding.mining_behaviour)
+        return cls(
+            rt,
+            spec,
+            selectors,
+            pending,
+            rt.rng(RngPurpose.MINING_BEHAVIOUR),
+            withholding_agent_id(rt.scenario),
+            behaviour,
+        )
 
     def run(self) -> None:
         """Bootstrap if needed, then every scheduled block until stop_time.
@@ -117,6 +152,7 @@ class BlockController:
         """
         self.bootstrap()
         self._reconcile()
+        self._note_lost_branch()
         mined = {b.sim_time for b in self.rt.run.blocks if not b.bootstrap}
         schedule = block_schedule(
             self.spec.interval, self.spec.block_times, schedule_rng(self.rt.info.seed)
@@ -145,9 +181,24 @@ class BlockController:
                 )
             return
 
+    def _note_lost_branch(self) -> None:
+        """A restarted controller starts the race afresh from the public tip: the
+        withheld blocks the lost one held are given up, and the faults say so."""
+        if self.withholder is None or self.rt.incarnation == 0:
+            return
+        published = {h for p in self.rt.run.publications for h in p.hashes}
+        withheld = [b for b in self.rt.run.blocks if b.private and b.hash not in published]
+        if withheld:
+            self.rt.fault(
+                "race_reset",
+                self.withholder,
+                f"the controller was restarted; {len(withheld)} withheld block(s) it "
+                "may still have held are given up",
+            )
+
     def bootstrap(self) -> None:
         """Mine ``general.bootstrap_blocks`` blocks, weighted like the rest, timestamped
-        one interval apart before t=0 (the last at t=0).
+        one interval apart before t=0 (the last at t=0), every miner honest.
 
         Coinbase outputs unlock 60 blocks later and a transfer needs unlocked decoys,
         so nobody can transact before this. A chain already that long is left alone.
@@ -163,9 +214,16 @@ class BlockController:
         self.rt.log.info("bootstrap done at height %d", self.current_tip().height)
 
     def current_tip(self) -> ChainTip:
-        if self.tip is None:
-            self.tip = self._read_tip()
-        return self.tip
+        """The public chain's tip (in a tie, the branch the network saw first)."""
+        tip = self._referee().race.public_tip
+        return ChainTip(tip.height, tip.hash)
+
+    def _referee(self) -> Referee:
+        if self.referee is None:
+            tip = self._read_tip()
+            race = Race(BlockRef(tip.hash, tip.height), gamma=self.rt.scenario.network.gamma)
+            self.referee = Referee(race, self.behaviour, self.behaviour_rng)
+        return self.referee
 
     def mine_block(self, sim_time: float, *, bootstrap: bool) -> BlockRecord | None:
         """Choose a winner and have it mine the block due at ``sim_time``; the
@@ -188,7 +246,7 @@ class BlockController:
                 self.rt.log.error("no winner: %s", exc)
                 return None
             try:
-                return self._mine_on(
+                record = self._mine_on(
                     winner, sim_time, bootstrap=bootstrap, failed=failed, excluded=sitting_out
                 )
             except (RpcError, NodeBehind) as exc:
@@ -201,10 +259,15 @@ class BlockController:
                 failed.append(winner.agent_id)
                 self.sit_out[winner.agent_id] = SIT_OUT_BLOCKS
                 available.remove(winner)
+                continue
+            if not bootstrap:
+                self._react(sim_time, withholder_won=record.private)
+            return record
         self.rt.log.error(
             "no reachable miner for this block (failed: %s)", ", ".join(failed) or "none"
         )
-        self.tip, self.tip_holder = None, None  # re-read the tip from a node next time
+        if self.referee is not None and not self.referee.race.own:
+            self.referee, self.tip_holder = None, None  # re-read the tip from a node next time
         return None
 
     def _mine_on(
@@ -225,17 +288,21 @@ class BlockController:
         report finds any such orphan at the end).
         """
         agent = self.rt.discovery.get_agent(winner.agent_id)
-        node = self.rt.daemon(agent)
-        tip = self.current_tip()
+        referee = self._referee()
+        withholding = not bootstrap and winner.agent_id == self.withholder
+        parent = referee.race.public_tip if bootstrap else referee.parent(withholding=withholding)
+        if withholding:
+            node, port = self.rt.private_daemon(agent), agent.private_daemon_rpc_port
+        else:
+            node, port = self.rt.daemon(agent), agent.daemon_rpc_port
         started = time.monotonic()
-        if self.tip_holder != winner.agent_id:
-            self._wait_for_tip(winner.agent_id, node, tip)
+        on_tip = self._hold_parent(winner.agent_id, node, parent, private=withholding)
         tip_waited = time.monotonic() - started
         settled = Settled(0.0, 0, 0) if bootstrap else self.pending.settle(node, sim_time)
         if settled.missing:
             self.rt.log.warning(
                 "%d transfer(s) due in block %d not in %s's pool after %.1f s",
-                settled.missing, tip.height + 1, winner.agent_id, settled.wall,
+                settled.missing, parent.height + 1, winner.agent_id, settled.wall,
             )  # fmt: skip
         address = self._wallet_address(winner)
         assert self.rt.info.chain_epoch is not None, "prepare_run sets the chain epoch"
@@ -243,17 +310,20 @@ class BlockController:
         started = time.monotonic()
         self.templates += 1
         extra_nonce = f"monerosim {self.templates}".encode()
-        template = _ride_out_busy(lambda: node.get_block_template(address, extra_nonce))
-        if template.prev_hash != tip.hash:
+        prev_block = None if on_tip else parent.hash
+        template = _ride_out_busy(
+            lambda: node.get_block_template(address, extra_nonce, prev_block=prev_block)
+        )
+        if template.prev_hash != parent.hash:
             raise NodeBehind(
                 f"node of {winner.agent_id} builds on {template.prev_hash[:12]}, "
-                f"not on the tip {tip.height} ({tip.hash[:12]})"
+                f"not on {parent.height} ({parent.hash[:12]})"
             )
-        node_address = f"{agent.ip_addr}:{agent.daemon_rpc_port}"
+        node_address = f"{agent.ip_addr}:{port}"
         self.rt.run.block_intents.append(
             BlockIntent(
                 height=template.height,
-                prev_hash=tip.hash,
+                prev_hash=parent.hash,
                 winner=winner.agent_id,
                 wallet_address=address,
                 sim_time=sim_time,
@@ -265,11 +335,11 @@ class BlockController:
                 excluded=tuple(excluded),
             )
         )
-        header = self._submit(node, template.blob, timestamp, tip, winner.agent_id)
+        block = self._submit(node, template.blob, timestamp, parent, winner.agent_id)
         mined = time.monotonic() - started
         record = BlockRecord(
-            height=header.height,
-            hash=header.hash,
+            height=block.header.height,
+            hash=block.header.hash,
             winner=winner.agent_id,
             wallet_address=address,
             sim_time=sim_time,
@@ -277,7 +347,7 @@ class BlockController:
             bootstrap=bootstrap,
             node=node_address,
             timestamp=timestamp,
-            reward=header.reward,
+            reward=block.header.reward,
             reselected_from=tuple(failed),
             wall_tip_wait=round(tip_waited, 6),
             wall_settle=round(settled.wall, 6),
@@ -285,59 +355,181 @@ class BlockController:
             settle_missing=settled.missing,
             wall_mine=round(mined, 6),
             excluded=tuple(excluded) + tuple(failed),
+            parent_hash=parent.hash,
+            private=withholding,
+            tx_hashes=block.tx_hashes,
         )
         if not bootstrap:
             fault_injection.pause("after_submit")  # tests kill the controller here
         self.rt.run.blocks.append(record)
-        self.tip, self.tip_holder = ChainTip(header.height, header.hash), winner.agent_id
+        mined_ref = BlockRef(block.header.hash, block.header.height)
+        referee.race.add_block(mined_ref, parent, withholding=withholding)
+        if not withholding:
+            self.tip_holder = (winner.agent_id, mined_ref.hash)
         if not bootstrap:
-            self.rt.log.info("block %d won by %s", header.height, winner.agent_id)
+            kind = "withheld" if withholding else "public"
+            self.rt.log.info("block %d won by %s (%s)", mined_ref.height, winner.agent_id, kind)
         return record
 
+    def _react(self, sim_time: float, *, withholder_won: bool) -> None:
+        """After a block: publish what the withholding miner reveals."""
+        if self.referee is None:
+            return
+        reaction = self.referee.after_block(withholder_won=withholder_won)
+        if reaction.abandoned:
+            self.rt.log.info(
+                "%s gives up its branch of %d block(s)", self.withholder, len(reaction.abandoned)
+            )
+        if not reaction.published:
+            return
+        try:
+            self._publish(list(reaction.published), sim_time)
+        except RpcError as exc:  # the private node cannot give its blocks
+            lost = self.referee.race.abandon()
+            self.rt.fault(
+                "publish_failed",
+                self.withholder or "",
+                f"cannot read the blocks to publish from its private node ({exc}); "
+                f"its branch of {len(lost)} block(s) is given up",
+            )
+
+    def _publish(self, blocks: list[BlockRef], sim_time: float) -> None:
+        """Hand the withheld ``blocks`` (oldest first) to every node of the network."""
+        assert self.withholder is not None
+        private = self.rt.private_daemon(self.rt.discovery.get_agent(self.withholder))
+        blobs = [(b, private.get_block(block_hash=b.hash).blob) for b in blocks]
+        refused = []
+        for agent in self.rt.discovery.registry().agents:
+            if agent.daemon_rpc_port is None:
+                continue
+            node = self.rt.daemon(agent)
+            for block, blob in blobs:
+                try:
+                    node.submit_block(blob)
+                except RpcError as exc:
+                    # A block that only ties is kept as an alternative, which
+                    # submit_block reports as "not accepted": held is what counts.
+                    if self._holds(node, block.hash):
+                        continue
+                    refused.append(agent.id)
+                    self.rt.fault(
+                        "publish_failed",
+                        agent.id,
+                        f"node refused block {block.height} ({block.hash[:12]}) "
+                        f"of {self.withholder}: {exc}",
+                    )
+                    break
+        self.rt.run.publications.append(
+            PublicationRecord(
+                sim_time=sim_time,
+                miner=self.withholder,
+                hashes=tuple(b.hash for b in blocks),
+                wall_time=time.time(),
+                refused=tuple(refused),
+            )
+        )
+        self.tip_holder = None  # any node may have switched chains
+        self.rt.log.info(
+            "%s published %d block(s) up to height %d",
+            self.withholder, len(blocks), blocks[-1].height,
+        )  # fmt: skip
+
+    def _hold_parent(
+        self, agent_id: str, node: DaemonClient, parent: BlockRef, *, private: bool
+    ) -> bool:
+        """Wait (bounded) until ``node`` holds ``parent``; True when it is the node's
+        tip, False when it holds it off its main chain. A private node is handed
+        the public blocks it lacks instead of waiting."""
+        if self.tip_holder == (agent_id, parent.hash):
+            return True
+        deadline = time.monotonic() + timeouts().tip_wait
+        while True:
+            top = node.get_tip()
+            if top.hash == parent.hash:
+                return True
+            if self._holds(node, parent.hash):
+                return False
+            if private:
+                self._hand_public_blocks(node, parent)
+                continue
+            if time.monotonic() > deadline:
+                raise NodeBehind(
+                    f"node of {agent_id} is at height {top.height} ({top.hash[:12]}) "
+                    f"and lacks block {parent.height} ({parent.hash[:12]})"
+                )
+            time.sleep(TIP_POLL)
+
+    def _hand_public_blocks(self, private: DaemonClient, tip: BlockRef) -> None:
+        """Submit to the withholding miner's private node the public blocks from the
+        last one it holds up to ``tip``, read from its own public node."""
+        assert self.withholder is not None
+        agent_id = self.withholder
+        source = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
+        deadline = time.monotonic() + timeouts().tip_wait
+        while not self._holds(source, tip.hash):
+            if time.monotonic() > deadline:
+                raise NodeBehind(f"node of {agent_id} lacks public block {tip.hash[:12]}")
+            time.sleep(TIP_POLL)
+        missing, block_hash = [], tip.hash
+        while not self._holds(private, block_hash):
+            missing.append(block_hash)
+            block_hash = source.get_block_header_by_hash(block_hash).prev_hash
+        for block_hash in reversed(missing):
+            try:
+                private.submit_block(source.get_block(block_hash=block_hash).blob)
+            except RpcError:
+                if not self._holds(private, block_hash):
+                    raise
+        self.rt.log.info("private node of %s given %d public block(s)", agent_id, len(missing))
+
+    @staticmethod
+    def _holds(node: DaemonClient, block_hash: str) -> bool:
+        """Whether ``node`` has the block, on its main chain or off it."""
+        try:
+            node.get_block_header_by_hash(block_hash)
+        except RpcMethodError:
+            return False
+        return True
+
     def _submit(
-        self, node: DaemonClient, blob: bytes, timestamp: int, tip: ChainTip, agent_id: str
-    ) -> BlockHeader:
-        """Submit the block and read back its header; see :meth:`_mine_on` on failure."""
+        self, node: DaemonClient, blob: bytes, timestamp: int, parent: BlockRef, agent_id: str
+    ) -> Block:
+        """Submit the block and read it back; see :meth:`_mine_on` on failure."""
         try:
             _ride_out_busy(lambda: node.submit_block(with_timestamp(blob, timestamp)))
-            header = node.get_block_header_by_height(tip.height + 1)
         except RpcError as exc:
-            held = self._held_block(node, tip, timestamp)
+            held = self._held_block(node, parent, timestamp)
             if held is not None:
                 self.rt.log.warning("the block was mined despite: %s", exc)
                 return held
             raise NodeUncertain(
                 f"{exc}; if that node still accepts the block, it will be an orphan"
             ) from None
-        if header.prev_hash != tip.hash or header.timestamp != timestamp:
+        held = self._held_block(node, parent, timestamp)
+        if held is None:
             raise NodeBehind(
-                f"node of {agent_id} holds another block at height {tip.height + 1} "
-                f"({header.hash[:12]}) than the one submitted on {tip.hash[:12]}"
+                f"node of {agent_id} took the block on {parent.hash[:12]} but holds "
+                f"another at height {parent.height + 1}"
             )
-        return header
+        return held
 
-    def _held_block(self, node: DaemonClient, tip: ChainTip, timestamp: int) -> BlockHeader | None:
-        """The block the node holds on ``tip`` with ``timestamp``, if it answers."""
+    def _held_block(self, node: DaemonClient, parent: BlockRef, timestamp: int) -> Block | None:
+        """The block the node holds on ``parent`` with ``timestamp`` (on its main
+        chain, or at the tip of a side chain), if it answers."""
         try:
-            header = node.get_block_header_by_height(tip.height + 1)
+            candidates = [node.get_block(height=parent.height + 1)]
+            if candidates[0].header.prev_hash != parent.hash:
+                candidates = [
+                    node.get_block(block_hash=c.block_hash)
+                    for c in node.get_alternate_chains()
+                    if c.height == parent.height + 1
+                ]
         except RpcError:
             return None
-        if header.prev_hash == tip.hash and header.timestamp == timestamp:
-            return header
+        for block in candidates:
+            if block.header.prev_hash == parent.hash and block.header.timestamp == timestamp:
+                return block
         return None
-
-    def _wait_for_tip(self, agent_id: str, node: DaemonClient, tip: ChainTip) -> None:
-        deadline = time.monotonic() + timeouts().tip_wait
-        while True:
-            top = node.get_tip()
-            if top.hash == tip.hash:
-                return
-            if time.monotonic() > deadline:
-                raise NodeBehind(
-                    f"node of {agent_id} is at height {top.height} "
-                    f"({top.hash[:12]}), not at the tip {tip.height} ({tip.hash[:12]})"
-                )
-            time.sleep(TIP_POLL)
 
     def _wallet_address(self, miner: Miner) -> str:
         if miner.wallet_address:

@@ -21,22 +21,23 @@ from monerosim_core.rpc import DaemonClient
 def reconcile_blocks(run: RunDir, node: DaemonClient) -> list[BlockRecord]:
     """Append the records missing for ``node``'s main chain; the records appended.
 
-    Raises ``RpcError`` when the node cannot answer.
+    Blocks are matched by hash: a height may hold a recorded block that was
+    orphaned and, on the main chain, another. Raises ``RpcError`` when the node
+    cannot answer.
     """
-    recorded = {b.height for b in run.blocks}
+    recorded = {b.hash for b in run.blocks}
     top = node.get_tip().height
-    missing = [h for h in range(1, top + 1) if h not in recorded]
+    missing = [h for h in node.main_chain_headers(1, top) if h.hash not in recorded]
     if not missing:
         return []
     intents = {(i.height, i.prev_hash, i.timestamp): i for i in run.block_intents}
     rebuilt = []
-    for height in missing:
-        header = node.get_block_header_by_height(height)
-        intent = intents.get((height, header.prev_hash, header.timestamp))
+    for header in missing:
+        intent = intents.get((header.height, header.prev_hash, header.timestamp))
         if intent is None:
             continue
         record = BlockRecord(
-            height=height,
+            height=header.height,
             hash=header.hash,
             winner=intent.winner,
             wallet_address=intent.wallet_address,
@@ -49,6 +50,7 @@ def reconcile_blocks(run: RunDir, node: DaemonClient) -> list[BlockRecord]:
             reselected_from=intent.reselected_from,
             excluded=intent.excluded,
             reconciled=True,
+            parent_hash=header.prev_hash,
         )
         run.blocks.append(record)
         rebuilt.append(record)

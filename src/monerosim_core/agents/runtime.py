@@ -29,6 +29,7 @@ from monerosim_core.planning.plan import (
     AgentSpec,
     agent_specs,
     node_process_name,
+    private_node_process_name,
     wallet_process_name,
 )
 from monerosim_core.planning.prepare import run_scenario
@@ -128,17 +129,26 @@ class AgentRuntime:
         return self.clock.sleep_until(sim_time)
 
     def daemon(self, agent: Agent, timeout: float | None = None) -> DaemonClient:
-        client = self._daemons.get(agent.id)
+        """The client of ``agent``'s node (the one peered with the network)."""
+        return self._daemon_client(
+            node_process_name(agent.id), agent.ip_addr, agent.daemon_rpc_port, timeout
+        )
+
+    def private_daemon(self, agent: Agent) -> DaemonClient:
+        """The client of the private node of ``agent``, a miner that may withhold blocks."""
+        return self._daemon_client(
+            private_node_process_name(agent.id), agent.ip_addr, agent.private_daemon_rpc_port
+        )
+
+    def _daemon_client(
+        self, name: str, host: str, port: int | None, timeout: float | None = None
+    ) -> DaemonClient:
+        client = self._daemons.get(name)
         if client is None:
-            if agent.daemon_rpc_port is None:
-                raise AgentSetupError(f"agent {agent.id} has no daemon to ask")
-            client = DaemonClient(
-                agent.ip_addr,
-                agent.daemon_rpc_port,
-                login=self._credentials.get(node_process_name(agent.id)),
-                timeout=timeout,
-            )
-            self._daemons[agent.id] = client
+            if port is None:
+                raise AgentSetupError(f"{name}: no such node in this run")
+            client = DaemonClient(host, port, login=self._credentials.get(name), timeout=timeout)
+            self._daemons[name] = client
         return client
 
     def wallet(self, agent: Agent) -> WalletClient:

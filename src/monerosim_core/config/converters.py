@@ -174,7 +174,7 @@ def one_of(*names: str) -> Conv[str]:
     return choice({name: name for name in names})
 
 
-def _strategy(node: Node) -> StrategyRef:
+def _plugin_name(node: Node) -> StrategyRef:
     value = node.value
     if not isinstance(value, str):
         raise Unfit
@@ -185,7 +185,13 @@ def _strategy(node: Node) -> StrategyRef:
     return StrategyRef(name, node.key, node.pos)
 
 
-STRATEGY = Conv("a strategy name such as \"weighted\" (letters, digits, '_' or '-')", _strategy)
+def plugin_name(kind: str, example: str) -> Conv[StrategyRef]:
+    """The name of an installed plugin (its entry point), checked later against them."""
+    return Conv(f"a {kind} name such as \"{example}\" (letters, digits, '_' or '-')", _plugin_name)
+
+
+STRATEGY = plugin_name("strategy", "weighted")
+MINING_BEHAVIOUR = plugin_name("mining behaviour", "selfish")
 
 
 def existing_file(base_dir: Path, kind: str) -> Conv[str]:

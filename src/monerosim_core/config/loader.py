@@ -133,6 +133,17 @@ def _check_mining(
                     f"{agents.key_of('user_agents')}[{user.index}]",
                     "the miner distributor needs at least one miner to pay from",
                 )
+    withholding = [m for m in miners if m.may_withhold]
+    first = withholding[0].mining_behaviour if withholding else None
+    for extra in withholding[1:]:
+        assert first is not None and extra.mining_behaviour is not None
+        agents.log.error(
+            extra.mining_behaviour.pos,
+            extra.mining_behaviour.key,
+            f"only one miner may withhold blocks (user_agents[{withholding[0].index}] already "
+            f"has mining_behaviour {first.name!r}); a race between several private branches "
+            "is not modelled",
+        )
     total = sum(miner.hashrate for miner in miners)
     if miners and abs(total - _HASHRATE_TOTAL) > _HASHRATE_TOLERANCE:
         agents.warning(

@@ -56,6 +56,9 @@ class BlockTimes(enum.Enum):
     EXPONENTIAL = "exponential"
 
 
+# The mining behaviour of a miner that names none: mine on the tip, publish at once.
+HONEST_BEHAVIOUR = "honest"
+
 # The pace cap (--speed, general.speed): below this nothing would visibly move, above
 # it no machine reaches.
 MIN_SPEED = 0.001
@@ -81,6 +84,9 @@ class Network:
     # Simulated seconds a transfer takes to reach every pool: before a block at T,
     # the transfers sent before T - tx_propagation must be in the winner's pool.
     tx_propagation: float = 5.0
+    # Eyal and Sirer's gamma: in a tie between the public branch and a withholding
+    # miner's, the share of honest mining that builds on the withholding miner's.
+    gamma: float = 0.0
 
 
 @attrs.frozen
@@ -107,8 +113,14 @@ class UserAgentSpec:
     transaction_priority: int = 1
     max_retries: int = 3
     recipient_selection: StrategyRef | None = None
+    mining_behaviour: StrategyRef | None = None  # miners only; None means "honest"
     # every attribute as written (strings), for the agent registry
     raw_attributes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def may_withhold(self) -> bool:
+        """A miner with a behaviour other than honest: it may withhold blocks."""
+        return self.mining_behaviour is not None and self.mining_behaviour.name != HONEST_BEHAVIOUR
 
 
 @attrs.frozen
@@ -145,6 +157,11 @@ class Scenario:
     @property
     def miners(self) -> tuple[UserAgentSpec, ...]:
         return tuple(a for a in self.user_agents if a.is_miner)
+
+    @property
+    def withholding_miner(self) -> UserAgentSpec | None:
+        """The miner whose behaviour is not honest, if any (there is at most one)."""
+        return next((a for a in self.miners if a.may_withhold), None)
 
     @property
     def total_hashrate(self) -> float:

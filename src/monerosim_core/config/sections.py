@@ -77,6 +77,7 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
     latency_ms = network.find("latency", LATENCY)
     bandwidth = network.find("bandwidth", BANDWIDTH)
     tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 5.0)
+    gamma = network.get("gamma", number_between(0.0, 1.0, "share of honest mining"), 0.0)
     network.finish()
     if network_type is not None and gml is not None:
         network.problem("gml", "give either network.type or network.gml, not both")
@@ -86,6 +87,7 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
         latency_ms=latency_ms,
         bandwidth=bandwidth,
         tx_propagation=tx_propagation,
+        gamma=gamma,
     )
 
 

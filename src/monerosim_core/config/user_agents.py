@@ -5,6 +5,7 @@ from __future__ import annotations
 from monerosim_core.config.converters import (
     BOOLEAN,
     DURATION,
+    MINING_BEHAVIOUR,
     STRATEGY,
     one_of,
     positive_number,
@@ -57,6 +58,7 @@ def read_user_agent(node: Node, index: int, log: ProblemLog) -> UserAgentSpec | 
     transaction_priority = attributes.get("transaction_priority", whole_number(0, 3), 1)
     max_retries = attributes.get("max_retries", whole_number(minimum=0), 3)
     recipient_selection = attributes.find("recipient_selection", STRATEGY)
+    mining_behaviour = attributes.find("mining_behaviour", MINING_BEHAVIOUR)
     attributes.finish()
 
     is_miner = _is_miner(agent, is_miner_here, is_miner_attribute)
@@ -91,6 +93,7 @@ def read_user_agent(node: Node, index: int, log: ProblemLog) -> UserAgentSpec | 
         transaction_priority=transaction_priority,
         max_retries=max_retries,
         recipient_selection=recipient_selection,
+        mining_behaviour=mining_behaviour,
         raw_attributes=_raw_attributes(attributes, is_miner),
     )
 
@@ -113,6 +116,10 @@ def _check_role(
         attributes.problem("hashrate", "a miner needs one; expected a positive number (percent)")
     if role is not Role.MINER and has_hashrate:
         attributes.problem("hashrate", "only miners have a hashrate; add is_miner: true or drop it")
+    if role is not Role.MINER and attributes.child("mining_behaviour") is not None:
+        attributes.problem(
+            "mining_behaviour", "only miners have a mining behaviour; add is_miner: true or drop it"
+        )
     if role is Role.MINER and user_script == "agents.miner_distributor":
         agent.problem(
             "user_script",

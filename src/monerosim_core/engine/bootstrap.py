@@ -31,7 +31,7 @@ from monerosim_core.engine.bootstrap_cache import (
     monerod_version,
 )
 from monerosim_core.engine.convergence import wait_peered, wait_synced
-from monerosim_core.engine.network import Network, wallet_key_file
+from monerosim_core.engine.network import Network, private_node_dir, wallet_key_file
 from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID, Plan, node_process_name
 from monerosim_core.planning.strategies import controller_strategy
 from monerosim_core.plugins.host import get_plugin_manager
@@ -89,9 +89,13 @@ class Bootstrap:
             self.run.update_info(bootstrap_source="mined")
             return False
         for p in self.plan.nodes:
-            target = chain_path(self.run.node_dir(p.agent.id) / "monerod")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(entry.chain, target)
+            data_dirs = [self.run.node_dir(p.agent.id) / "monerod"]
+            if p.agent.private_daemon_rpc_port is not None:
+                data_dirs.append(private_node_dir(self.run, p.agent.id))
+            for data_dir in data_dirs:
+                target = chain_path(data_dir)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(entry.chain, target)
             keys = entry.wallet_keys(p.agent.id)
             if keys is not None and p.agent.wallet_rpc_port is not None:
                 target = wallet_key_file(self.run.node_dir(p.agent.id) / "wallet", p.agent.id)

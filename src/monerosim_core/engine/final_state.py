@@ -12,10 +12,12 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 from monerosim_core.agents.reconcile import reconcile_blocks
 from monerosim_core.agents.transfers import find_confirmations
 from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
+from monerosim_core.engine.reorgs import reorgs_in_log
 from monerosim_core.processes.supervisor import ManagedProcess
 from monerosim_core.records.layout import RunDir
 from monerosim_core.records.schema import (
@@ -31,15 +33,17 @@ from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
 
-HEADERS_PER_CALL = 1000  # monerod answers get_block_headers_range in chunks
-
 
 def record_final_state(
-    run: RunDir, daemons: Mapping[str, DaemonClient], wallets: Mapping[str, ManagedProcess]
+    run: RunDir,
+    daemons: Mapping[str, DaemonClient],
+    wallets: Mapping[str, ManagedProcess],
+    node_logs: Mapping[str, Path],
 ) -> list[BlockRecord]:
-    """Write ``final_state.json`` for the nodes ``daemons`` and the wallet-rpc
-    processes ``wallets`` (both keyed by agent id); the block records it had to
-    rebuild (blocks on the chain whose record was lost, see agents.reconcile)."""
+    """Write ``final_state.json`` for the nodes ``daemons`` (their monerod logs
+    ``node_logs``) and the wallet-rpc processes ``wallets``, all keyed by agent id;
+    the block records it had to rebuild (blocks on the chain whose record was lost,
+    see agents.reconcile)."""
     try:
         wait_synced(daemons, timeout=timeouts().sync)
     except ConvergenceTimeout as exc:
@@ -75,6 +79,7 @@ def record_final_state(
             chain=chain,
             chain_source=source,
             side_chains=_side_chains(daemons),
+            reorgs={agent_id: reorgs_in_log(path) for agent_id, path in node_logs.items()},
         )
     )
     return rebuilt
@@ -112,10 +117,8 @@ def _main_chain(
     top, source = max(readable)
     chain: dict[str, ChainBlock] = {}
     try:
-        for start in range(1, top + 1, HEADERS_PER_CALL):
-            end = min(top, start + HEADERS_PER_CALL - 1)
-            for header in daemons[source].get_block_headers_range(start, end):
-                chain[str(header.height)] = ChainBlock(header.hash, header.timestamp)
+        for header in daemons[source].main_chain_headers(1, top):
+            chain[str(header.height)] = ChainBlock(header.hash, header.timestamp)
     except RpcError as exc:
         log.warning("cannot read the main chain from %s: %s", source, exc)
         return None, {}

@@ -349,7 +349,9 @@ class LocalRun:
         self.poll_agents()
         if self.network is not None and with_final_state:
             try:
-                rebuilt = record_final_state(self.run, self.network.daemons, self.network.wallets)
+                rebuilt = record_final_state(
+                    self.run, self.network.daemons, self.network.wallets, self.network.node_logs
+                )
                 for record in rebuilt:
                     self._fault(
                         "block_reconciled",

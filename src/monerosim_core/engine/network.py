@@ -1,11 +1,13 @@
 """Bringing up the network of a plan: one monerod and one wallet-rpc per agent.
 
 Nodes form a full mesh on 127.0.0.1 (each lists every other as an exclusive
-peer); each wallet-rpc serves one wallet, restored from the mnemonic derived from
-the run seed (:mod:`monerosim_core.planning.wallet_keys`), so the registry holds
-every address from the start. When :func:`start_network` returns, every process
-answers RPC, the nodes are peered, and the wallets are being restored in the
-background (a few seconds each: wallet-rpc generates a TLS key per wallet);
+peer). A miner that may withhold blocks also gets a private node, peered with
+nobody (``--offline``): the block controller mines its withheld blocks there and
+hands blocks in and out by RPC. Each wallet-rpc serves one wallet, restored from
+the mnemonic derived from the run seed (:mod:`monerosim_core.planning.wallet_keys`),
+so the registry holds every address from the start. When :func:`start_network`
+returns, every process answers RPC, the nodes are peered, and the wallets are
+being restored in the background (a few seconds each: wallet-rpc generates a TLS key per wallet);
 :meth:`Network.wait_for_wallets` waits for them. Blocks can pay the addresses
 before their wallets exist: a restored wallet scans the chain from height 0.
 """
@@ -20,7 +22,12 @@ from pathlib import Path
 import attrs
 
 from monerosim_core.engine.convergence import wait_peered
-from monerosim_core.planning.plan import Plan, node_process_name, wallet_process_name
+from monerosim_core.planning.plan import (
+    Plan,
+    node_process_name,
+    private_node_process_name,
+    wallet_process_name,
+)
 from monerosim_core.planning.wallet_keys import wallet_keys
 from monerosim_core.processes.specs import NodeSpec, WalletSpec
 from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
@@ -43,7 +50,9 @@ class Network:
 
     plan: Plan
     daemons: dict[str, DaemonClient] = attrs.field(factory=dict)
+    private_daemons: dict[str, DaemonClient] = attrs.field(factory=dict)  # by owner's id
     wallets: dict[str, ManagedProcess] = attrs.field(factory=dict)
+    node_logs: dict[str, Path] = attrs.field(factory=dict)  # each public node's monerod log
     phases: dict[str, float] = attrs.field(factory=dict)  # wall seconds: processes, peering
     _restoring: Future[float] | None = None  # wall seconds all restores took
 
@@ -53,7 +62,7 @@ class Network:
         return 0.0 if self._restoring is None else self._restoring.result()
 
     def close_clients(self) -> None:
-        for client in self.daemons.values():
+        for client in [*self.daemons.values(), *self.private_daemons.values()]:
             client.close()
 
 
@@ -70,6 +79,7 @@ def start_network(
     p2p = {p.agent.id: f"{p.agent.ip_addr}:{p.p2p_port}" for p in nodes}
     wallet_specs: dict[str, WalletSpec] = {}
     node_specs: dict[str, NodeSpec] = {}
+    private_specs: dict[str, NodeSpec] = {}
     for p in nodes:
         agent = p.agent
         assert agent.daemon_rpc_port is not None and p.p2p_port is not None
@@ -84,6 +94,17 @@ def start_network(
         )
         node_specs[agent.id] = node
         supervisor.start(node, run.logs / f"{node.name}.console.log")
+        if agent.private_daemon_rpc_port is not None and p.private_p2p_port is not None:
+            private = NodeSpec(
+                name=private_node_process_name(agent.id),
+                data_dir=private_node_dir(run, agent.id),
+                rpc_port=agent.private_daemon_rpc_port,
+                p2p_port=p.private_p2p_port,
+                host=agent.ip_addr,
+                keep_fakechain=keep_chain,
+            )
+            private_specs[agent.id] = private
+            supervisor.start(private, run.logs / f"{private.name}.console.log")
         if agent.wallet_rpc_port is not None:
             wallet_specs[agent.id] = WalletSpec(
                 name=wallet_process_name(agent.id),
@@ -96,7 +117,7 @@ def start_network(
     network = Network(plan)
     for agent_id, spec in wallet_specs.items():
         network.wallets[agent_id] = supervisor.start(spec, run.logs / f"{spec.name}.console.log")
-    logins = {n.name: n.login for n in node_specs.values()}
+    logins = {n.name: n.login for n in [*node_specs.values(), *private_specs.values()]}
     logins.update({w.name: w.login for w in wallet_specs.values()})
     run.write_credentials(logins)
     write_registry(run.shared, plan.registry())
@@ -108,11 +129,19 @@ def start_network(
     started = time.monotonic()
     for agent_id, node in node_specs.items():
         network.daemons[agent_id] = DaemonClient(node.host, node.rpc_port, login=node.login)
+        network.node_logs[agent_id] = node.log_file
+    for agent_id, node in private_specs.items():
+        network.private_daemons[agent_id] = DaemonClient(node.host, node.rpc_port, login=node.login)
     if len(nodes) > 1:
         wait_peered(network.daemons, len(nodes) - 1, timeout=timeouts().peering)
     network.phases["peering"] = time.monotonic() - started
     log.info("network up: %d nodes peered in a full mesh", len(nodes))
     return network
+
+
+def private_node_dir(run: RunDir, agent_id: str) -> Path:
+    """The data directory of ``agent_id``'s private node."""
+    return run.node_dir(agent_id) / "private"
 
 
 def wallet_key_file(wallet_dir: Path, agent_id: str) -> Path:

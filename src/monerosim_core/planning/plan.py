@@ -42,6 +42,11 @@ def node_process_name(agent_id: str) -> str:
     return agent_id
 
 
+def private_node_process_name(agent_id: str) -> str:
+    """The name of the private monerod of a miner that may withhold blocks."""
+    return f"{agent_id}-private"
+
+
 def wallet_process_name(agent_id: str) -> str:
     """The name of ``agent_id``'s monero-wallet-rpc among the run's processes."""
     return f"{agent_id}-wallet"
@@ -54,11 +59,13 @@ def agent_process_name(agent_id: str) -> str:
 
 @attrs.frozen
 class AgentPlan:
-    """One agent of the run: its registry entry, its config entry, its P2P port."""
+    """One agent of the run: its registry entry, its config entry, its P2P port
+    (and its private node's, for a miner that may withhold blocks)."""
 
     agent: Agent
     spec: AgentSpec
     p2p_port: int | None  # None for agents without a daemon
+    private_p2p_port: int | None = None
 
 
 @attrs.frozen
@@ -99,16 +106,31 @@ def agent_specs(scenario: Scenario) -> dict[str, AgentSpec]:
     return specs
 
 
+def withholding_agent_id(scenario: Scenario) -> str | None:
+    """The agent id of the miner that may withhold blocks, if the scenario has one."""
+    return next(
+        (
+            agent_id
+            for agent_id, spec in agent_specs(scenario).items()
+            if isinstance(spec, UserAgentSpec) and spec.may_withhold
+        ),
+        None,
+    )
+
+
 def ports_needed(scenario: Scenario) -> int:
     """How many ports :func:`make_plan` takes for ``scenario``."""
-    return sum(3 if spec.wallet else 2 for spec in scenario.user_agents)
+    return sum(
+        (3 if spec.wallet else 2) + (2 if spec.may_withhold else 0) for spec in scenario.user_agents
+    )
 
 
 def make_plan(
     scenario: Scenario, ports: Iterator[int], *, seed: int | None, host: str = "127.0.0.1"
 ) -> Plan:
     """Assign addresses: each user agent gets P2P, daemon RPC and (with a wallet)
-    wallet RPC ports on ``host``; controller and scripts get none. With the run's
+    wallet RPC ports on ``host``, and a miner that may withhold blocks two more for
+    its private node; controller and scripts get none. With the run's
     ``seed``, each wallet's address is known (derived from the seed, see
     :mod:`.wallet_keys`); without it (a config without a seed, not run) it is None."""
     plans = []
@@ -116,6 +138,9 @@ def make_plan(
         if isinstance(spec, UserAgentSpec):
             p2p, rpc = next(ports), next(ports)
             wallet = next(ports) if spec.wallet else None
+            private_rpc, private_p2p = (
+                (next(ports), next(ports)) if spec.may_withhold else (None, None)
+            )
             agent = Agent(
                 id=agent_id,
                 ip_addr=host,
@@ -128,8 +153,9 @@ def make_plan(
                 hashrate=spec.hashrate,
                 user_script=spec.user_script,
                 attributes=dict(spec.raw_attributes),
+                private_daemon_rpc_port=private_rpc,
             )
-            plans.append(AgentPlan(agent, spec, p2p))
+            plans.append(AgentPlan(agent, spec, p2p, private_p2p))
         else:
             agent = Agent(
                 id=agent_id,

@@ -1,4 +1,5 @@
-"""Which strategy each agent uses, with the defaults filled in, and checking them.
+"""Which strategy each agent uses, with the defaults filled in, and checking them
+(mining behaviours included: they are plugins named the same way).
 
 Defaults: the block controller and the distributor's miner choice are
 ``weighted``; recipient choice is ``random``. A default is attributed to the
@@ -74,6 +75,11 @@ def check_strategies(scenario: Scenario, solo_ids: set[int], plugins: Plugins) -
         for hook, ref in strategies_of(spec, solo).items():
             try:
                 plugins.check(hook, ref)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+        if isinstance(spec, UserAgentSpec) and spec.mining_behaviour is not None:
+            try:
+                plugins.mining_behaviour(spec.mining_behaviour)
             except ConfigError as exc:
                 problems.extend(exc.problems)
     if problems:

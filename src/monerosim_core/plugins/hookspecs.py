@@ -15,15 +15,24 @@ them and must not give its parameters default values (pluggy never uses them).
 
 Randomness: strategies draw only from the ``rng`` they are given. It is seeded from
 ``general.seed``, so the same scenario and seed reproduce the same choices.
+
+Mining behaviours (``attributes.mining_behaviour`` of a miner, default ``honest``)
+are named the same way and implement the two ``monerosim_mining_*`` hooks. A
+behaviour decides only; the block controller carries its decisions out on the
+daemons (where a block is mined, which withheld blocks reach the other nodes) and
+the daemons' own fork choice decides what the chain becomes. A behaviour that
+leaves one of the two hooks out gets the honest answer for it.
 """
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import attrs
 import pluggy
 
 from monerosim_core.records.registry import Agent, Miner, Registry
@@ -120,4 +129,79 @@ def monerosim_discover_agents(shared_dir: Path) -> Registry | None:
     :return: the registry, or ``None`` to let the next plugin answer.
     :raises monerosim_core.plugins.discovery.AgentDiscoveryError: when the plugin is
         responsible for this run but its source is missing or malformed.
+    """
+
+
+class Parent(enum.Enum):
+    """Which block a winning miner builds its block on."""
+
+    PUBLIC = "public"  # the public chain's tip; in a tie, the branch the network saw first
+    RIVAL = "rival"  # in a tie, the tip of the other branch (the withholding miner's)
+    OWN = "own"  # the tip of the miner's own branch, withheld blocks included
+
+
+class RaceEvent(enum.Enum):
+    """Why a behaviour is asked what to publish."""
+
+    WON = "won"  # this miner's new block just joined its branch, still withheld
+    PUBLIC = "public"  # another miner's block just joined the public chain
+
+
+@attrs.frozen
+class RaceView:
+    """One miner's position in the race between its own branch and the public chain.
+
+    Counts are blocks since the fork point, the last block both share. A miner
+    that withholds nothing has ``own == 0``, and then ``public == 0`` too (the fork
+    point is the public tip).
+    """
+
+    own: int = 0  # this miner's blocks on its branch, published or not
+    published: int = 0  # of those, the ones already public (always the oldest)
+    public: int = 0  # other miners' blocks on the public chain since the fork point
+    tie: bool = False  # the network is split between two public branches of equal length
+    gamma: float = 0.0  # network.gamma: share of honest mining that takes the rival in a tie
+
+    @property
+    def withheld(self) -> int:
+        return self.own - self.published
+
+    @property
+    def lead(self) -> int:
+        """How many blocks the miner's branch is ahead of the public chain (< 0: behind)."""
+        return self.own - self.public
+
+
+@attrs.frozen
+class Reveal:
+    """What a miner does with its branch: publish its ``publish`` oldest withheld
+    blocks (more than it withholds means all), or ``abandon`` it (its withheld
+    blocks are never published; it mines on the public tip from now on)."""
+
+    publish: int = 0
+    abandon: bool = False
+
+
+@hookspec(firstresult=True)
+def monerosim_mining_parent(view: RaceView, rng: random.Random) -> Parent | None:
+    """The block this miner, who won the next block, builds on.
+
+    :param view: the miner's position before its block.
+    :param rng: the only source of randomness allowed (seeded per run).
+    :return: ``OWN`` continues its branch (without one it is the public tip);
+        ``RIVAL`` outside a tie is taken as ``PUBLIC``. ``None``: not implemented
+        here (the honest answer is used).
+    """
+
+
+@hookspec(firstresult=True)
+def monerosim_mining_reveal(view: RaceView, event: RaceEvent, rng: random.Random) -> Reveal | None:
+    """What this miner publishes now, or whether it gives up its branch.
+
+    Asked of the winner after its block joined its branch (``WON``; the new block is
+    counted in ``view.own``, withheld) and of a miner with a branch after another
+    miner's block joined the public chain (``PUBLIC``). Published blocks go to
+    every miner's node at once; the nodes then choose their chain themselves.
+
+    :return: the decision; ``None``: not implemented here (the honest answer is used).
     """

@@ -26,8 +26,9 @@ import attrs
 import pluggy
 
 from monerosim_core.config import ConfigError, ConfigProblem
-from monerosim_core.config.model import StrategyRef
+from monerosim_core.config.model import HONEST_BEHAVIOUR, StrategyRef
 from monerosim_core.plugins import hookspecs
+from monerosim_core.plugins.behaviour import HONEST, MiningBehaviour
 from monerosim_core.plugins.discovery import RegistryFileDiscovery
 from monerosim_core.plugins.selection import Selector, StrategyContext
 from monerosim_core.records.registry import Agent, Miner, Registry
@@ -39,6 +40,7 @@ TRACE_ENV = "MONEROSIM_TRACE_HOOKS"
 BUILTIN_DISCOVERY = "monerosim-registry-files"
 MINER_HOOK = "monerosim_select_miner"
 RECIPIENT_HOOK = "monerosim_select_recipient"
+BEHAVIOUR_HOOKS = ("monerosim_mining_parent", "monerosim_mining_reveal")
 _HOOK_PURPOSE = {MINER_HOOK: "miner selection", RECIPIENT_HOOK: "recipient selection"}
 
 # The distributions this project ships, so a missing one can be named exactly.
@@ -47,6 +49,8 @@ SHIPPED_DISTRIBUTIONS = {
     "balance": "monerosim-strategy-balance",
     "random": "monerosim-strategy-random",
     "round_robin": "monerosim-strategy-round-robin",
+    "selfish": "monerosim-behaviour-selfish",
+    "lead_stubborn": "monerosim-behaviour-selfish",
 }
 
 _log = logging.getLogger("monerosim.plugins")
@@ -137,6 +141,51 @@ class Plugins:
             ref.name, "recipient selection", self._caller(RECIPIENT_HOOK, ref), rng, context
         )
 
+    def behaviour_names(self) -> list[str]:
+        """The mining behaviours: ``honest`` and every loaded plugin with a mining hook."""
+        names = {HONEST_BEHAVIOUR}
+        for hook_name in BEHAVIOUR_HOOKS:
+            names.update(self.strategy_names(hook_name))
+        return sorted(names)
+
+    def mining_behaviour(self, ref: StrategyRef) -> MiningBehaviour:
+        """The behaviour ``ref`` names; :class:`ConfigError` (at ``ref``) if there is none."""
+        info = self.infos.get(ref.name)
+        if info is not None and not info.loaded:
+            raise _config_error(
+                ref,
+                f"the mining behaviour {ref.name!r} is installed ({info.distribution} "
+                f"{info.version}) but failed to load: {info.error}",
+            )
+        if ref.name not in self.behaviour_names():
+            raise _config_error(ref, self._unknown_behaviour_message(ref.name, info))
+        others = [p for name, p in self.pm.list_name_plugin() if name != ref.name]
+        parent, reveal = (
+            self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+            for hook_name in BEHAVIOUR_HOOKS
+        )
+        return MiningBehaviour(ref.name, parent, reveal)
+
+    def _unknown_behaviour_message(self, name: str, info: PluginInfo | None) -> str:
+        known = self.behaviour_names()
+        if info is not None:
+            return (
+                f"plugin {name!r} ({info.distribution}) is not a mining behaviour; "
+                f"behaviours: {', '.join(known)}"
+            )
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            return f"unknown mining behaviour {name!r} (did you mean {close[0]!r}?); known: " + (
+                ", ".join(known)
+            )
+        distribution = SHIPPED_DISTRIBUTIONS.get(
+            name, "monerosim-behaviour-" + name.replace("_", "-")
+        )
+        return (
+            f"unknown mining behaviour {name!r}; known: {', '.join(known)}. The plugin may not "
+            f"be installed: pip install {distribution}"
+        )
+
     def check(self, hook_name: str, ref: StrategyRef) -> None:
         """Raise :class:`ConfigError` unless ``ref`` names a usable strategy for the hook."""
         self._caller(hook_name, ref)
@@ -186,6 +235,7 @@ def get_plugin_manager(*, autoload: bool | None = None) -> Plugins:
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
     pm.register(RegistryFileDiscovery(), name=BUILTIN_DISCOVERY)
+    pm.register(HONEST, name=HONEST_BEHAVIOUR)
     plugins = Plugins(pm)
     if autoload is None:
         autoload = os.environ.get(AUTOLOAD_ENV, "") in ("", "0")

@@ -16,6 +16,7 @@ Layout::
         rpc_calls.jsonl
         faults.jsonl
         block_intents.jsonl
+        publications.jsonl
         final_state.json
         timing.json                 where the wall time went (engine)
     RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
@@ -51,6 +52,7 @@ from monerosim_core.records.schema import (
     FaultRecord,
     FinalState,
     NodeStatusRecord,
+    PublicationRecord,
     RpcCallsRecord,
     SyncEventRecord,
     Timing,
@@ -76,6 +78,7 @@ SYNC_EVENTS_FILE = "sync_events.jsonl"
 RPC_CALLS_FILE = "rpc_calls.jsonl"
 FAULTS_FILE = "faults.jsonl"
 BLOCK_INTENTS_FILE = "block_intents.jsonl"
+PUBLICATIONS_FILE = "publications.jsonl"
 TIMING_FILE = "timing.json"
 
 R = TypeVar("R")
@@ -252,6 +255,10 @@ class RunDir:
     @property
     def block_intents(self) -> Journal[BlockIntent]:
         return Journal(self.shared / BLOCK_INTENTS_FILE, BlockIntent)
+
+    @property
+    def publications(self) -> Journal[PublicationRecord]:
+        return Journal(self.shared / PUBLICATIONS_FILE, PublicationRecord)
 
     @classmethod
     def create(cls, root: Path, config_source: Path, *, force: bool = False) -> RunDir:

@@ -24,7 +24,9 @@ class Agent:
 
     ``hashrate`` is the configured percentage (0 for non-miners). ``attributes``
     holds the agent's remaining config attributes as strings, exactly as the
-    scenario gave them after validation.
+    scenario gave them after validation. A miner that may withhold blocks (a
+    mining behaviour other than honest) also has a private node, peered with
+    nobody, at ``private_daemon_rpc_port``: its withheld blocks are mined there.
     """
 
     id: str
@@ -36,6 +38,7 @@ class Agent:
     hashrate: float
     user_script: str | None
     attributes: Mapping[str, str] = attrs.field(factory=dict, hash=False)
+    private_daemon_rpc_port: int | None = None
 
     @property
     def has_wallet(self) -> bool:
@@ -99,11 +102,19 @@ def build_miners(agents: Iterable[Agent], solo_threshold: float) -> tuple[Miner,
 def write_registry(shared_dir: Path, registry: Registry) -> None:
     """Write both registry files atomically (each is replaced whole)."""
     write_json_atomic(
-        shared_dir / AGENT_REGISTRY_FILE, {"agents": [encode(a) for a in registry.agents]}
+        shared_dir / AGENT_REGISTRY_FILE, {"agents": [_agent_doc(a) for a in registry.agents]}
     )
     write_json_atomic(
         shared_dir / MINER_REGISTRY_FILE, {"miners": [encode(m) for m in registry.miners]}
     )
+
+
+def _agent_doc(agent: Agent) -> dict[str, Any]:
+    """The design's agent entry; the private node's port only for the miner that has one."""
+    doc = encode(agent)
+    if agent.private_daemon_rpc_port is None:
+        del doc["private_daemon_rpc_port"]
+    return doc
 
 
 def read_registry(shared_dir: Path) -> Registry:

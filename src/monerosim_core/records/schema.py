@@ -9,6 +9,7 @@ Journal records (one JSON line each, appended as things happen):
 * :class:`SyncEventRecord` (``sync_events.jsonl``): nodes started or stopped disagreeing.
 * :class:`RpcCallsRecord` (``rpc_calls.jsonl``): one process's RPC calls of one method.
 * :class:`FaultRecord` (``faults.jsonl``): something that went wrong and what it cost.
+* :class:`PublicationRecord` (``publications.jsonl``): withheld blocks made public.
 
 Documents (replaced whole): :class:`FinalState` (``final_state.json``) and
 :class:`Timing` (``timing.json``).
@@ -34,6 +35,8 @@ FaultKind = Literal[
     "agent_lost",  # an agent process died mid-run
     "agent_hung",  # an agent took longer than the limit for one action
     "agent_restarted",  # the engine started a lost agent again
+    "race_reset",  # a restarted controller gave up the withheld blocks it no longer knew
+    "publish_failed",  # a node refused a block being published to it
 ]
 TransferKind = Literal["distribution", "user"]
 SyncChange = Literal["diverged", "agreed"]
@@ -51,6 +54,12 @@ class BlockRecord:
     reach the winner's pool (``settle_pushed`` of them handed over by the
     controller, ``settle_missing`` still missing when that wait hit its bound), and
     mining it.
+
+    ``parent_hash`` is the block it was built on and ``tx_hashes`` the transactions
+    it holds. A ``private`` block was mined withheld, on the private node of a miner
+    that may withhold blocks (``node`` is that node); when it became public, if ever,
+    is in ``publications.jsonl``. Whether a block ended on the main chain is for the
+    final state to say: the record is what was mined.
     """
 
     height: int
@@ -74,6 +83,21 @@ class BlockRecord:
     # while it was being mined): the share test leaves such blocks out.
     excluded: tuple[str, ...] = ()
     reconciled: bool = False  # rebuilt from its intent and the chain (the record was lost)
+    parent_hash: str | None = None
+    private: bool = False
+    tx_hashes: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class PublicationRecord:
+    """Withheld blocks of ``miner`` made public at ``sim_time``, oldest first, handed
+    to every node of the network (``refused``: the nodes that would not take one)."""
+
+    sim_time: float
+    miner: str
+    hashes: tuple[str, ...]
+    wall_time: float
+    refused: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -218,15 +242,26 @@ class SideChain:
 
 
 @attrs.frozen
+class Reorg:
+    """A node switching to a longer branch: the main-chain blocks from ``height`` up
+    were replaced (``depth`` of them: the old tip's height - ``height`` + 1)."""
+
+    height: int
+    depth: int
+
+
+@attrs.frozen
 class FinalState:
     """Every node and wallet as the run left them; the main chain (by height, as one
-    node reported it) from the first block to the tip; and every node's side chains."""
+    node reported it) from the first block to the tip; every node's side chains; and
+    the reorganisations each node logged."""
 
     nodes: Mapping[str, NodeReading] = attrs.field(factory=dict, hash=False)
     wallets: Mapping[str, WalletReading] = attrs.field(factory=dict, hash=False)
     chain: Mapping[str, ChainBlock] = attrs.field(factory=dict, hash=False)
     chain_source: str | None = None
     side_chains: Mapping[str, tuple[SideChain, ...]] = attrs.field(factory=dict, hash=False)
+    reorgs: Mapping[str, tuple[Reorg, ...]] = attrs.field(factory=dict, hash=False)
 
 
 @attrs.frozen

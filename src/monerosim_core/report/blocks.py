@@ -71,6 +71,9 @@ class FitTest:
 
 @attrs.frozen
 class BlockSection:
+    """Every block the controller mined, orphaned ones included: the share test
+    checks the winners' draw. Which blocks the main chain kept is the forks section's."""
+
     total: int
     bootstrap: int
     bootstrap_winners: tuple[WinnerCount, ...]
@@ -80,7 +83,7 @@ class BlockSection:
     excluded_miners: tuple[str, ...]  # the miners that could not
     unknown_winners: tuple[WinnerCount, ...]  # non-bootstrap winners not in miners.json
     reselections: tuple[Reselection, ...]
-    duplicate_heights: tuple[int, ...]
+    duplicate_heights: tuple[int, ...]  # heights whose block was recorded more than once
     fit: FitTest
 
 
@@ -106,7 +109,9 @@ def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> Bl
         )
         for m in miners
     )
-    heights = Counter(b.height for b in blocks)
+    # The same block twice is a duplicated record; two blocks at one height are a
+    # fork, which the forks section accounts for.
+    recorded = Counter((b.height, b.hash) for b in blocks)
     return BlockSection(
         total=len(blocks),
         bootstrap=len(bootstrap),
@@ -128,7 +133,7 @@ def analyse_blocks(blocks: Sequence[BlockRecord], miners: Sequence[Miner]) -> Bl
             for b in sorted(blocks, key=lambda b: b.height)
             if b.reselected_from
         ),
-        duplicate_heights=tuple(sorted(h for h, n in heights.items() if n > 1)),
+        duplicate_heights=tuple(sorted({h for (h, _), n in recorded.items() if n > 1})),
         fit=fit_test(shares, counted),
     )
 

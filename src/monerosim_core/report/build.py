@@ -17,6 +17,7 @@ from monerosim_core.report.chain import (
 )
 from monerosim_core.report.faults import analyse_faults
 from monerosim_core.report.findings import findings
+from monerosim_core.report.forks import analyse_forks
 from monerosim_core.report.intervals import analyse_intervals, inter_block_times
 from monerosim_core.report.load import load_run
 from monerosim_core.report.model import Report
@@ -75,5 +76,8 @@ def analyse(data: RunData) -> Report:
         monitor=None if data.status is None else analyse_monitor(data.status),
         timing=analyse_timing(data.timing, data.blocks, data.rpc_calls),
         faults=analyse_faults(data.faults, final),
+        forks=None
+        if final is None
+        else analyse_forks(data.registry, data.blocks, data.publications, final),
     )
     return attrs.evolve(report, findings=findings(report, data.problems))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 
 import attrs
@@ -146,15 +146,18 @@ def analyse_monitor(samples: Sequence[NodeStatusRecord]) -> MonitorSection:
 class RecordsOnChain:
     """The block records against the main chain one node reported at the end.
 
-    ``off_chain``: heights whose recorded block is not the main chain's (orphaned, or
-    never accepted). ``timestamp_mismatches``: heights whose on-chain timestamp is
-    not the recorded one. ``unrecorded``: main-chain heights with no record (a block
-    nobody recorded: mined from outside, or a record lost).
+    ``off_chain``: heights with records of which none is the main chain's block (the
+    chain holds a block nobody recorded there). ``orphaned``: records of blocks that
+    lost at a height where the main chain's block is recorded too: a fork, which
+    the forks section accounts for. ``timestamp_mismatches``: heights whose on-chain
+    timestamp is not the recorded one. ``unrecorded``: main-chain heights with no
+    record at all (a block mined from outside, or a record lost).
     """
 
     source: str | None
     checked: int
     off_chain: tuple[int, ...]
+    orphaned: int
     timestamp_mismatches: tuple[int, ...]
     unrecorded: tuple[int, ...]
     chain_tip: int | None
@@ -167,12 +170,16 @@ def analyse_records_on_chain(
     chain = {int(h): b for h, b in final_state.chain.items()}
     if not chain:
         return None
-    recorded = {b.height: b for b in blocks}
+    recorded: dict[int, list[BlockRecord]] = defaultdict(list)
+    for b in blocks:
+        recorded[b.height].append(b)
     checked = [b for b in blocks if b.height in chain]
+    kept = {b.height for b in checked if chain[b.height].hash == b.hash}
     return RecordsOnChain(
         source=final_state.chain_source,
         checked=len(checked),
-        off_chain=tuple(sorted(b.height for b in checked if chain[b.height].hash != b.hash)),
+        off_chain=tuple(sorted({b.height for b in checked} - kept)),
+        orphaned=sum(1 for b in checked if b.height in kept and chain[b.height].hash != b.hash),
         timestamp_mismatches=tuple(
             sorted(
                 b.height

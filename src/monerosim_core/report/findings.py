@@ -24,6 +24,7 @@ def findings(report: Report, problems: Sequence[LineProblem]) -> tuple[str, ...]
         *_wallets(report),
         *_transfers(report),
         *_chain(report),
+        *_forks(report),
         *_faults(report),
     )
 
@@ -43,11 +44,16 @@ def _faults(report: Report) -> Iterator[str]:
             f for f in faults.timeline if f.kind == "agent_restarted" and f.subject == agent
         ]
         yield f"Agent {agent} died and was restarted at simulated {restarts[0].sim_time:g} s."
+    # Public blocks the forks section accounts for sit on every node's side chains.
+    explained = report.forks.public_orphans if report.forks is not None else 0
     for node in faults.orphans:
+        if node.blocks <= explained:
+            continue
+        beyond = f", {node.blocks - explained} beyond the recorded forks" if explained else ""
         yield (
             f"Node {node.agent_id} keeps {node.blocks} block(s) off the main chain "
-            f"(side chains ending at heights {_first(node.heights)}): orphans, a fork or a "
-            "late block from a stalled node."
+            f"(side chains ending at heights {_first(node.heights)}{beyond}): orphans, a fork "
+            "or a late block from a stalled node."
         )
 
 
@@ -129,6 +135,26 @@ def _transfers(report: Report) -> Iterator[str]:
         )
 
 
+def _forks(report: Report) -> Iterator[str]:
+    forks = report.forks
+    if forks is None:
+        return
+    orphaned = sum(m.orphaned for m in forks.miners)
+    if forks.withholder is None and not forks.no_forks:
+        deepest = max((r.max_depth for r in forks.reorgs), default=0)
+        yield (
+            f"The chain forked in a run without a withholding miner: {orphaned} recorded "
+            f"block(s) orphaned, reorganisations up to {deepest} block(s) deep."
+        )
+    if forks.refused:
+        yield f"Nodes refused {forks.refused} published withheld block(s)."
+    if forks.lost:
+        yield (
+            f"{len(forks.lost)} transaction(s) confirmed in an orphaned block are in no "
+            "main-chain block at the end."
+        )
+
+
 def _chain(report: Report) -> Iterator[str]:
     chain, on_chain, sync = report.chain, report.records_on_chain, report.sync
     if chain is not None:
@@ -139,8 +165,8 @@ def _chain(report: Report) -> Iterator[str]:
     if on_chain is not None:
         if on_chain.off_chain:
             yield (
-                f"Recorded blocks not on the main chain at the end (orphaned): heights "
-                f"{_first(on_chain.off_chain)}."
+                f"At heights {_first(on_chain.off_chain)} the main chain holds a block no "
+                "record names (the recorded blocks there were orphaned)."
             )
         if on_chain.timestamp_mismatches:
             yield (

@@ -43,6 +43,7 @@ def load_run(run_dir: Path) -> RunData:
         sync = run.sync_events.read()
         rpc_calls = run.rpc_calls.read()
         faults = run.faults.read()
+        publications = run.publications.read()
         final_state = run.read_final_state()
         timing = run.read_timing()
     except (RunDirError, RecordFileError) as exc:
@@ -55,6 +56,7 @@ def load_run(run_dir: Path) -> RunData:
         *sync.problems,
         *rpc_calls.problems,
         *faults.problems,
+        *publications.problems,
     )
     return RunData(
         run_dir=run_dir,
@@ -70,6 +72,7 @@ def load_run(run_dir: Path) -> RunData:
         timing=timing,
         rpc_calls=rpc_calls.records,
         faults=faults.records if run.faults.exists else None,
+        publications=publications.records,
         problems=problems,
     )
 

@@ -15,6 +15,7 @@ from monerosim_core.report.chain import (
     SyncSection,
 )
 from monerosim_core.report.faults import FaultSection
+from monerosim_core.report.forks import ForksSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.plots import PlotOutcome
 from monerosim_core.report.timing import TimingSection
@@ -44,5 +45,6 @@ class Report:
     monitor: MonitorSection | None
     timing: TimingSection
     faults: FaultSection
+    forks: ForksSection | None = None  # None: no main chain recorded to judge by
     output_dir: Path | None = None
     plots: PlotOutcome | None = None

@@ -21,6 +21,7 @@ from monerosim_core.records.schema import (
     FaultRecord,
     FinalState,
     NodeStatusRecord,
+    PublicationRecord,
     RpcCallsRecord,
     Timing,
     TransferRecord,
@@ -74,4 +75,5 @@ class RunData:
     timing: Timing | None = None
     rpc_calls: tuple[RpcCallsRecord, ...] = ()
     faults: tuple[FaultRecord, ...] | None = None
+    publications: tuple[PublicationRecord, ...] = ()
     problems: tuple[LineProblem, ...] = ()

@@ -3,7 +3,7 @@
 A wallet's balance at the end (locked outputs included) must equal what the
 records say flowed into and out of it::
 
-    expected = rewards of the blocks it won
+    expected = rewards of the main-chain blocks it won
                - amounts and fees of the transfers it sent
                + amounts of the transfers it received, mined or still in the pool
 
@@ -27,6 +27,7 @@ import attrs
 from monerosim_core.records.layout import FINAL_STATE_FILE
 from monerosim_core.records.registry import Registry
 from monerosim_core.records.schema import BlockRecord, FinalState
+from monerosim_core.report.forks import main_chain_hashes
 from monerosim_core.report.records import Transfer
 
 WalletStatus = Literal["match", "mismatch", "unknown"]
@@ -83,9 +84,12 @@ def analyse_wallets(
         known += sorted(set(final_state.wallets) - set(known))
     miners = {m.agent_id for m in registry.miners}
     # Grouped once, so a large run costs one pass over the records, not one per wallet.
+    # Only the main chain's blocks pay: an orphaned block's reward exists nowhere.
+    chain = main_chain_hashes(final_state) if final_state is not None else frozenset()
     won: dict[str, list[BlockRecord]] = defaultdict(list)
     for b in blocks:
-        won[b.winner].append(b)
+        if not chain or b.hash in chain:
+            won[b.winner].append(b)
     outgoing: dict[str, list[Transfer]] = defaultdict(list)
     incoming: dict[str, list[Transfer]] = defaultdict(list)
     for t in transfers or ():

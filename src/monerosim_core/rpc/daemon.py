@@ -14,6 +14,8 @@ from monerosim_core.rpc.errors import RpcStatusError
 from monerosim_core.rpc.http import BaseClient, Endpoint, Json
 from monerosim_core.timeouts import timeouts
 
+HEADERS_PER_CALL = 1000  # the most headers monerod answers in one get_block_headers_range
+
 
 @attrs.frozen
 class ChainTip:
@@ -106,13 +108,15 @@ class BlockHeader:
 
 @attrs.frozen
 class Block:
-    """``get_block``: the header, the hashes of the block's transactions, and the
+    """``get_block``: the header, the hashes of the block's transactions, the
     decoded coinbase (``miner_tx``, as monerod's ``json`` field has it: ``vin``,
-    ``vout`` with ``amount`` and the one-time ``target`` key, ``extra``...)."""
+    ``vout`` with ``amount`` and the one-time ``target`` key, ``extra``...) and the
+    serialised block (``blob``, what ``submit_block`` takes)."""
 
     header: BlockHeader
     tx_hashes: tuple[str, ...]
     miner_tx: Mapping[str, Any] = attrs.field(hash=False)
+    blob: bytes = attrs.field(default=b"", repr=False)
 
     @property
     def coinbase_amount(self) -> int:
@@ -226,19 +230,24 @@ class DaemonClient(BaseClient):
             lambda: GeneratedBlocks(tuple(str(h) for h in r.get("blocks", [])), int(r["height"])),
         )
 
-    def get_block_template(self, wallet_address: str, extra_nonce: bytes) -> BlockTemplate:
-        """A block template on this node's tip paying ``wallet_address``, with the
-        pool transactions this node would mine.
+    def get_block_template(
+        self, wallet_address: str, extra_nonce: bytes, *, prev_block: str | None = None
+    ) -> BlockTemplate:
+        """A block template on this node's tip (or on ``prev_block``, a block it holds
+        off its main chain) paying ``wallet_address``, with the pool transactions
+        this node would mine.
 
         ``extra_nonce`` goes into the coinbase; make it unique per call: monerod
         serves a cached template while address, extra nonce, pool and tip are
         unchanged, and that cache misses a transaction that just moved out of the
-        node's "local" state (measured). No ``prev_block``: with it, monerod
-        caps the template's transactions at twice the parent block's weight, so
-        after a one-transaction block every block holds one (measured: 1 of 9).
-        Check ``prev_hash`` against the tip you expect.
+        node's "local" state (measured). Give ``prev_block`` only to build off the
+        main chain: with it, monerod caps the template's transactions at twice the
+        parent block's weight, so after a one-transaction block the block holds one
+        (measured: 1 of 9). Check ``prev_hash`` against the parent you expect.
         """
         params = {"wallet_address": wallet_address, "extra_nonce": extra_nonce.hex()}
+        if prev_block is not None:
+            params["prev_block"] = prev_block
         r = self._rpc.json_rpc("get_block_template", params, None)
         return self._rpc.shape(
             "get_block_template",
@@ -279,6 +288,16 @@ class DaemonClient(BaseClient):
             lambda: [BlockHeader.from_rpc(h) for h in r.get("headers", [])],
         )
 
+    def main_chain_headers(self, start_height: int, end_height: int) -> list[BlockHeader]:
+        """Like :meth:`get_block_headers_range`, any length (asked in chunks that
+        monerod answers)."""
+        headers: list[BlockHeader] = []
+        for start in range(start_height, end_height + 1, HEADERS_PER_CALL):
+            headers += self.get_block_headers_range(
+                start, min(end_height, start + HEADERS_PER_CALL - 1)
+            )
+        return headers
+
     def get_last_block_header(self) -> BlockHeader:
         r = self._rpc.json_rpc("get_last_block_header", None, None)
         return self._rpc.shape(
@@ -310,6 +329,7 @@ class DaemonClient(BaseClient):
                 header=BlockHeader.from_rpc(r["block_header"]),
                 tx_hashes=tuple(str(h) for h in r.get("tx_hashes", [])),
                 miner_tx=body["miner_tx"],
+                blob=bytes.fromhex(str(r["blob"])),
             )
 
         return self._rpc.shape("get_block", build)

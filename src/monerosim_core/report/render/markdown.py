@@ -20,6 +20,7 @@ from monerosim_core.report.chain import (
 )
 from monerosim_core.report.faults import SHOWN as FAULTS_SHOWN
 from monerosim_core.report.faults import FaultSection
+from monerosim_core.report.forks import ForksSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
@@ -67,6 +68,7 @@ def render_markdown(report: Report) -> str:
         *_wallets_md(report.wallets),
         *_transfers_md(report.transfers),
         *_chain_md(report.chain, report.records_on_chain, report.sync, report.monitor),
+        *_forks_md(report.forks),
         *_faults_md(report.faults),
         *_timing_md(report.timing),
         *_plots_md(report.plots),
@@ -169,6 +171,76 @@ def _intervals_md(i: IntervalSection) -> list[str]:
         f"- **fit**: {i.fit.verdict}",
         "",
     ]
+
+
+def _forks_md(f: ForksSection | None) -> list[str]:
+    out = ["## Forks", ""]
+    if f is None:
+        return [*out, f"No main chain in {FINAL_STATE_FILE}: nothing to judge by.", ""]
+    who = (
+        f"Withholding miner: {f.withholder}; {f.publications} publication(s) of "
+        f"{f.published_blocks} withheld block(s)"
+        + (f", {f.refused} refused by a node" if f.refused else "")
+        + "."
+        if f.withholder is not None
+        else "Every miner honest."
+    )
+    out += [who, ""]
+    if f.no_forks:
+        return [
+            *out,
+            f"No forks: all {f.main_chain_blocks} mined block(s) are on the main chain, "
+            "and no node reorganised.",
+            "",
+        ]
+    out += [
+        f"Relative revenue: each miner's share of the {f.main_chain_blocks} main-chain "
+        "block(s) mined in the run, against its share of the hashrate.",
+        "",
+        *_table(
+            [
+                "miner",
+                "hashrate",
+                "mined",
+                "on chain",
+                "revenue",
+                "orphaned (public)",
+                "never published",
+            ],
+            [
+                [
+                    m.miner,
+                    pct(m.hashrate_share) if m.hashrate_share is not None else "not a miner",
+                    str(m.mined),
+                    str(m.on_chain),
+                    pct(m.revenue) if m.revenue is not None else "",
+                    str(m.orphaned_published),
+                    str(m.never_published),
+                ]
+                for m in f.miners
+            ],
+        ),
+        "",
+        "Reorganisations each node logged (depth: blocks replaced):",
+        "",
+        *_table(
+            ["node", "reorgs", "deepest", "by depth"],
+            [
+                [
+                    r.node,
+                    str(r.count),
+                    str(r.max_depth),
+                    ", ".join(f"{d}: {n}" for d, n in r.depths),
+                ]
+                for r in f.reorgs
+            ],
+        ),
+        "",
+        f"Transactions confirmed in an orphaned public block: {f.orphaned_txs}; re-mined on "
+        f"the main chain: {f.re_mined}; in no main-chain block at the end: {len(f.lost)}.",
+        "",
+    ]
+    return out
 
 
 def _faults_md(f: FaultSection) -> list[str]:
@@ -372,9 +444,11 @@ def _records_on_chain_md(r: RecordsOnChain | None) -> list[str]:
     if r is None:
         return []
     problems = [
-        f"{len(r.off_chain)} not on the main chain ({', '.join(map(str, r.off_chain[:10]))})"
+        f"at {len(r.off_chain)} height(s) the chain holds an unrecorded block "
+        f"({', '.join(map(str, r.off_chain[:10]))})"
         if r.off_chain
-        else "all on the main chain",
+        else "every height's main-chain block recorded",
+        f"{r.orphaned} orphaned (see Forks)" if r.orphaned else "none orphaned",
         f"{len(r.timestamp_mismatches)} with another timestamp on chain"
         if r.timestamp_mismatches
         else "every on-chain timestamp equal to the record's",

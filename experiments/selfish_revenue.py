@@ -1,0 +1,225 @@
+"""Selfish mining's relative revenue against Eyal and Sirer's curve, in two layers.
+
+Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150]
+[--daemon-alphas 0.25 0.4] [--plot docs/selfish_revenue.png]``
+
+1. **The controller's decisions** (no daemons): for every alpha and gamma of the
+   grid, ``--seeds`` races of ``--blocks`` blocks decided by the block controller's
+   referee with the ``selfish`` behaviour (``monerosim_core.testing.simulate_race``);
+   the mean revenue with a 95 % t-interval across seeds, beside the closed form.
+2. **Real daemons**: for each of ``--daemon-alphas`` and gamma in {0, 0.5}, one
+   ``monerosim run`` of a network of three miners (the selfish pool with alpha,
+   two honest miners with 60/40 of the rest) for ``--daemon-blocks`` blocks; the
+   pool's share of the main chain as the run's report measured it (the daemons'
+   own fork choice), with a 95 % interval from batch means (the main chain cut in
+   ten consecutive batches: races last a few blocks, so batches are close to
+   independent). ``--daemon-blocks 0`` skips this layer.
+
+Prints one table and writes the plot (theory curves, the model's points, the real
+daemons' points) when matplotlib is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from monerosim_behaviour_selfish.theory import sm1_relative_revenue
+from scipy import stats
+
+from monerosim_core.records.layout import RunDir
+from monerosim_core.testing import load_behaviour, simulate_race
+
+ROOT = Path(__file__).resolve().parent.parent
+ALPHAS = (0.1, 0.2, 0.25, 0.3, 0.35, 0.4)
+GAMMAS = (0.0, 0.5)
+BATCHES = 10
+
+NETWORK = """\
+general: {{stop_time: {stop_time}, seed: {seed}, bootstrap_blocks: 5}}
+network: {{gamma: {gamma}}}
+agents:
+  user_agents:
+    - daemon: monerod
+      wallet: monero-wallet-rpc
+      is_miner: true
+      attributes: {{hashrate: {pool}, mining_behaviour: selfish}}
+    - {{daemon: monerod, wallet: monero-wallet-rpc, is_miner: true, attributes: {{hashrate: {a}}}}}
+    - {{daemon: monerod, wallet: monero-wallet-rpc, is_miner: true, attributes: {{hashrate: {b}}}}}
+  block_controller:
+    script: agents.block_controller
+    arguments: ["--interval 60"]
+"""
+
+
+def t_interval(values: list[float]) -> tuple[float, float]:
+    """Mean and half-width of the 95 % t-interval."""
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, float("nan")
+    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
+    return mean, float(half)
+
+
+def model_point(alpha: float, gamma: float, blocks: int, seeds: int) -> tuple[float, float]:
+    behaviour = load_behaviour("selfish")
+    revenues = [
+        simulate_race(
+            behaviour, alpha=alpha, gamma=gamma, blocks=blocks, seed=seed
+        ).relative_revenue
+        for seed in range(seeds)
+    ]
+    return t_interval(revenues)
+
+
+def daemon_point(
+    alpha: float, gamma: float, blocks: int, seed: int, workdir: Path
+) -> tuple[float, float, int, float]:
+    """Revenue, half-width, main-chain blocks and wall seconds of one real run."""
+    rest = 100 * (1 - alpha)
+    config = workdir / f"selfish-{alpha:g}-{gamma:g}.yaml"
+    config.write_text(
+        NETWORK.format(
+            stop_time=60 * blocks + 30,
+            seed=seed,
+            gamma=gamma,
+            pool=f"{100 * alpha:g}",
+            a=f"{0.6 * rest:g}",
+            b=f"{0.4 * rest:g}",
+        )
+    )
+    run_dir = workdir / config.stem
+    started = time.monotonic()
+    done = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/monerosim"),
+            "run",
+            str(config),
+            "--run-dir",
+            str(run_dir),
+            "--progress",
+            "lines",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    wall = time.monotonic() - started
+    if done.returncode != 0:
+        sys.exit(f"run {config.name} failed ({done.returncode}):\n{done.stdout[-3000:]}")
+    run = RunDir(run_dir)
+    final = run.read_final_state()
+    assert final is not None
+    winner = {b.hash: b.winner for b in run.blocks.read().records if not b.bootstrap}
+    chain = [
+        winner[block.hash]
+        for _, block in sorted(final.chain.items(), key=lambda item: int(item[0]))
+        if block.hash in winner
+    ]
+    size = len(chain) // BATCHES
+    shares = [
+        sum(1 for w in chain[i * size : (i + 1) * size] if w == "miner-01") / size
+        for i in range(BATCHES)
+    ]
+    mean = sum(1 for w in chain if w == "miner-01") / len(chain)
+    return mean, t_interval(shares)[1], len(chain), wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--blocks", type=int, default=20_000, help="per model race")
+    parser.add_argument("--seeds", type=int, default=8, help="model races per point")
+    parser.add_argument("--daemon-blocks", type=int, default=150)
+    parser.add_argument("--daemon-alphas", type=float, nargs="*", default=[0.25, 0.4])
+    parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "selfish_revenue.png")
+    args = parser.parse_args()
+
+    print(f"model: {args.seeds} seeds x {args.blocks} blocks per point")
+    print(f"{'gamma':>5} {'alpha':>5} {'theory':>7} {'model':>16}")
+    model: dict[tuple[float, float], tuple[float, float]] = {}
+    started = time.monotonic()
+    for gamma in GAMMAS:
+        for alpha in ALPHAS:
+            mean, half = model[alpha, gamma] = model_point(alpha, gamma, args.blocks, args.seeds)
+            theory = sm1_relative_revenue(alpha, gamma)
+            print(f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}")
+    print(f"model wall time: {time.monotonic() - started:.0f} s")
+
+    daemons: dict[tuple[float, float], tuple[float, float]] = {}
+    if args.daemon_blocks:
+        print(f"\nreal daemons: one run of {args.daemon_blocks} blocks per point")
+        print(f"{'gamma':>5} {'alpha':>5} {'theory':>7} {'daemons':>16} {'chain':>6} {'wall':>6}")
+        with tempfile.TemporaryDirectory(prefix="monerosim-selfish-") as tmp:
+            for gamma in GAMMAS:
+                for alpha in args.daemon_alphas:
+                    mean, half, chain, wall = daemon_point(
+                        alpha, gamma, args.daemon_blocks, seed=11, workdir=Path(tmp)
+                    )
+                    daemons[alpha, gamma] = (mean, half)
+                    theory = sm1_relative_revenue(alpha, gamma)
+                    print(
+                        f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}"
+                        f" {chain:6d} {wall:5.0f}s"
+                    )
+    _plot(args.plot, model, daemons)
+
+
+def _plot(
+    path: Path,
+    model: dict[tuple[float, float], tuple[float, float]],
+    daemons: dict[tuple[float, float], tuple[float, float]],
+) -> None:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        print("matplotlib is not installed: no plot")
+        return
+    figure = Figure(figsize=(7, 4.5))
+    axes = figure.add_subplot()
+    grid = [i / 200 for i in range(0, 96)]
+    for gamma, colour in zip(GAMMAS, ("tab:blue", "tab:orange"), strict=True):
+        axes.plot(
+            grid,
+            [sm1_relative_revenue(a, gamma) for a in grid],
+            color=colour,
+            label=f"Eyal-Sirer, $\\gamma$={gamma:g}",
+        )
+        points = sorted((a, m) for (a, g), m in model.items() if g == gamma)
+        axes.errorbar(
+            [a for a, _ in points],
+            [m for _, (m, _) in points],
+            yerr=[h for _, (_, h) in points],
+            fmt="o",
+            color=colour,
+            markersize=4,
+            label=f"controller's decisions, $\\gamma$={gamma:g}",
+        )
+        real = sorted((a, m) for (a, g), m in daemons.items() if g == gamma)
+        if real:
+            axes.errorbar(
+                [a for a, _ in real],
+                [m for _, (m, _) in real],
+                yerr=[h for _, (_, h) in real],
+                fmt="s",
+                color=colour,
+                markerfacecolor="white",
+                capsize=3,
+                label=f"real monerod, $\\gamma$={gamma:g}",
+            )
+    axes.plot([0, 0.5], [0, 0.5], color="grey", linestyle=":", label="honest (revenue = $\\alpha$)")
+    axes.set_xlabel("pool hashrate share $\\alpha$")
+    axes.set_ylabel("pool's share of the main chain")
+    axes.set_xlim(0, 0.5)
+    axes.set_ylim(0, 0.7)
+    axes.legend(fontsize=7)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    print(f"plot: {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -65,6 +65,16 @@ def test_blocks_come_exactly_every_interval_after_the_bootstrap(quickstart_run: 
     assert summary["faults"]["orphans"] == []
 
 
+def test_honest_miners_never_fork_the_chain(quickstart_run: Path) -> None:
+    """The default mining behaviour is honest: no orphan, no node ever reorganised."""
+    forks = json.loads((quickstart_run / "report" / "summary.json").read_text())["forks"]
+    assert forks["withholder"] is None and forks["publications"] == 0
+    assert all(m["orphaned_published"] == m["never_published"] == 0 for m in forks["miners"])
+    assert len(forks["reorgs"]) == 9 and all(r["count"] == 0 for r in forks["reorgs"])
+    assert forks["main_chain_blocks"] == 59
+    assert "No forks" in (quickstart_run / "report" / "summary.md").read_text()
+
+
 def test_miners_pay_users_and_users_pay_each_other_on_chain(quickstart_run: Path) -> None:
     assert confirmed(quickstart_run, "distribution", "miner-", "user-")
     assert confirmed(quickstart_run, "user", "user-", "user-")

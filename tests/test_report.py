@@ -541,7 +541,7 @@ def test_write_report_writes_markdown_and_json_with_the_same_figures(tmp_path: P
         assert heading in md
     doc = json.loads((run_dir / "report" / "summary.json").read_text())
     assert doc == json.loads(json.dumps(report_json(report)))
-    assert doc["schema"] == 2
+    assert doc["schema"] == 3
     assert doc["blocks"]["counted"] == 10
     assert [s["observed"] for s in doc["blocks"]["shares"]] == [5, 3, 2]
     assert doc["transfers"]["totals"]["confirmed"] == 1

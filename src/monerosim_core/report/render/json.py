@@ -11,7 +11,7 @@ import attrs
 from monerosim_core.report.model import Report
 
 # Bumped when a figure in summary.json changes meaning or place.
-JSON_SCHEMA = 2
+JSON_SCHEMA = 3  # 3: forks section; records_on_chain.off_chain excludes explained orphans
 
 
 def report_json(report: Report) -> dict[str, Any]:

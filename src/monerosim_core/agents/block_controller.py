@@ -96,6 +96,7 @@ class BlockController:
             lambda agent_id: rt.daemon(rt.discovery.get_agent(agent_id)),
             rt.info.tx_propagation,
             timeouts().settle,
+            hand_over=rt.info.hand_over_transfers,
         )
         return cls(rt, spec, selectors, pending)
 

@@ -12,13 +12,13 @@ import logging
 import sys
 import time
 from collections.abc import Mapping
+from typing import Protocol
 
 from monerosim_core.agents.transfers import find_confirmations
 from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
-from monerosim_core.processes.supervisor import ManagedProcess
 from monerosim_core.records.layout import RunDir
 from monerosim_core.records.schema import ChainBlock, FinalState, NodeReading, WalletReading
-from monerosim_core.rpc import DaemonClient, RpcError
+from monerosim_core.rpc import DaemonClient, RpcError, WalletClient
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
@@ -26,8 +26,21 @@ log = logging.getLogger("monerosim.engine")
 HEADERS_PER_CALL = 1000  # monerod answers get_block_headers_range in chunks
 
 
+class WalletProcess(Protocol):
+    """A wallet-rpc as the final state reads it (the local engine's managed
+    processes; under Shadow, a wallet reached over the simulated network)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def exit_code(self) -> int | None: ...
+
+    def wallet_client(self) -> WalletClient: ...
+
+
 def record_final_state(
-    run: RunDir, daemons: Mapping[str, DaemonClient], wallets: Mapping[str, ManagedProcess]
+    run: RunDir, daemons: Mapping[str, DaemonClient], wallets: Mapping[str, WalletProcess]
 ) -> None:
     """Write ``final_state.json`` for the nodes ``daemons`` and the wallet-rpc
     processes ``wallets`` (both keyed by agent id)."""

@@ -94,7 +94,7 @@ def run_local(
 ) -> int:
     """Run ``config`` on the local engine; the process exit code. ``cache``: where to
     find and keep bootstrap chains (None: mine the bootstrap, keep nothing)."""
-    plan, run = prepare_run(config, run_dir or _default_run_dir(config), speed=speed, seed=seed)
+    plan, run = prepare_run(config, run_dir or default_run_dir(config), speed=speed, seed=seed)
     scenario = plan.scenario
     for warning in scenario.warnings:
         print(f"monerosim: warning: {warning}", file=sys.stderr)
@@ -103,7 +103,8 @@ def run_local(
     return LocalRun(plan, run, Progress.choose(progress), cache).execute()
 
 
-def _default_run_dir(config: Path) -> Path:
+def default_run_dir(config: Path) -> Path:
+    """``runs/<config name>-<date>-<time>``, for a run given no ``--run-dir``."""
     return Path("runs") / f"{config.stem}-{datetime.now():%Y%m%d-%H%M%S}"
 
 

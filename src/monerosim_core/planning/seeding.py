@@ -21,6 +21,7 @@ class RngPurpose(enum.Enum):
     RECIPIENT_SELECTION = "recipient-selection"
     BLOCK_TIMES = "block-times"  # exponential block spacing
     AMOUNTS = "amounts"  # transfer amounts, users' first turn
+    PEERING = "peering"  # which nodes dial which (random peering)
 
 
 def new_run_seed() -> int:

@@ -63,7 +63,7 @@ class NodeSpec:
     p2p_port: int
     peers: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     host: str = LOOPBACK
-    log_level: int = 0
+    log_level: int | str = 0  # a level, or monerod's "LEVEL,category:LEVEL,..."
     max_connections_per_ip: int = 256
     keep_fakechain: bool = False
     extra_args: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)

@@ -86,7 +86,12 @@ class RunInfo:
     ``speed`` is the cap on the pace (simulated seconds per wall second; None: as
     fast as the machine allows). ``chain_epoch`` is the Unix time of simulated t=0
     on the chain: a block at simulated time T is timestamped ``chain_epoch + T``.
-    ``conductor`` is the socket of the local engine's conductor.
+    ``conductor`` is the socket of the local engine's conductor. Under Shadow
+    (``engine: shadow``) agents read ``chain_epoch`` as the process clock's value
+    at t=0. ``hand_over_transfers``: the block controller hands each transfer due
+    in a block to the winner when the network has not (local engine, where real
+    propagation is wall-clock time); under Shadow propagation is simulated and
+    the controller only counts what is missing.
     """
 
     config: str
@@ -108,6 +113,7 @@ class RunInfo:
     sim_elapsed: float | None = None
     end_reason: str | None = None  # completed | interrupted | failed
     failure: str | None = None  # what ended a failed run, in one line
+    hand_over_transfers: bool = True
 
 
 @attrs.frozen

@@ -14,12 +14,15 @@ Layout::
         node_status.jsonl
         sync_events.jsonl
         rpc_calls.jsonl
+        propagation.jsonl           block arrival per node (Shadow engine)
         final_state.json
         timing.json                 where the wall time went (engine)
     RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
     RUN_DIR/logs/                   one log per process
     RUN_DIR/pids.json               every process the run started (processes.leftovers)
     RUN_DIR/report/                 the report
+    RUN_DIR/shadow/shadow.yaml      the Shadow simulation (Shadow engine)
+    RUN_DIR/shadow.data/            what Shadow writes (Shadow engine)
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from monerosim_core.records.schema import (
     ConfirmationRecord,
     FinalState,
     NodeStatusRecord,
+    PropagationRecord,
     RpcCallsRecord,
     SyncEventRecord,
     Timing,
@@ -59,6 +63,9 @@ SHARED_DIR = "shared"
 LOGS_DIR = "logs"
 NODES_DIR = "nodes"
 REPORT_DIR = "report"
+SHADOW_DIR = "shadow"
+SHADOW_CONFIG = "shadow.yaml"
+SHADOW_DATA_DIR = "shadow.data"
 PIDS_FILE = "pids.json"
 AGENT_REGISTRY_FILE = "agent_registry.json"
 MINER_REGISTRY_FILE = "miners.json"
@@ -70,6 +77,7 @@ CONFIRMATIONS_FILE = "confirmations.jsonl"
 NODE_STATUS_FILE = "node_status.jsonl"
 SYNC_EVENTS_FILE = "sync_events.jsonl"
 RPC_CALLS_FILE = "rpc_calls.jsonl"
+PROPAGATION_FILE = "propagation.jsonl"
 TIMING_FILE = "timing.json"
 
 R = TypeVar("R")
@@ -207,6 +215,18 @@ class RunDir:
         return self.root / CONFIG_COPY
 
     @property
+    def shadow(self) -> Path:
+        return self.root / SHADOW_DIR
+
+    @property
+    def shadow_config(self) -> Path:
+        return self.shadow / SHADOW_CONFIG
+
+    @property
+    def shadow_data(self) -> Path:
+        return self.root / SHADOW_DATA_DIR
+
+    @property
     def final_state_path(self) -> Path:
         return self.shared / FINAL_STATE_FILE
 
@@ -239,6 +259,10 @@ class RunDir:
     @property
     def rpc_calls(self) -> Journal[RpcCallsRecord]:
         return Journal(self.shared / RPC_CALLS_FILE, RpcCallsRecord)
+
+    @property
+    def propagation(self) -> Journal[PropagationRecord]:
+        return Journal(self.shared / PROPAGATION_FILE, PropagationRecord)
 
     @classmethod
     def create(cls, root: Path, config_source: Path) -> RunDir:

@@ -20,6 +20,7 @@ from monerosim_core.report.intervals import analyse_intervals, inter_block_times
 from monerosim_core.report.load import load_run
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import write_plots
+from monerosim_core.report.propagation import analyse_propagation
 from monerosim_core.report.records import RunData
 from monerosim_core.report.render import render_markdown, report_json
 from monerosim_core.report.timing import analyse_timing
@@ -73,5 +74,6 @@ def analyse(data: RunData) -> Report:
         sync=None if data.sync_events is None else analyse_sync(data.sync_events),
         monitor=None if data.status is None else analyse_monitor(data.status),
         timing=analyse_timing(data.timing, data.blocks, data.rpc_calls),
+        propagation=None if data.propagation is None else analyse_propagation(data.propagation),
     )
     return attrs.evolve(report, findings=findings(report, data.problems))

@@ -24,6 +24,7 @@ def findings(report: Report, problems: Sequence[LineProblem]) -> tuple[str, ...]
         *_wallets(report),
         *_transfers(report),
         *_chain(report),
+        *_propagation(report),
     )
 
 
@@ -76,10 +77,19 @@ def _intervals(report: Report) -> Iterator[str]:
 
 def _settling(report: Report) -> Iterator[str]:
     timing = report.timing
-    if timing.settle_bound_hits:
+    if not timing.settle_bound_hits:
+        return
+    if report.run.hand_over_transfers:
         yield (
             f"Settling hit its bound before {timing.settle_bound_hits} block(s): "
             f"{timing.settle_missing} transfer(s) due were not in the winner's pool."
+        )
+    else:
+        yield (
+            f"{timing.settle_missing} transfer(s) sent over {report.run.tx_propagation:g} s "
+            f"before a block were not in the winner's pool when it was mined "
+            f"({timing.settle_bound_hits} block(s)); the network's propagation is simulated, "
+            "Dandelion++ included, and nothing was handed over."
         )
 
 
@@ -102,6 +112,15 @@ def _transfers(report: Report) -> Iterator[str]:
         causes = ", ".join(f"{c.cause} {c.count}" for c in transfers.failed_by_cause)
         yield (
             f"{transfers.totals.failed} of {transfers.totals.records} transfers failed ({causes})."
+        )
+
+
+def _propagation(report: Report) -> Iterator[str]:
+    p = report.propagation
+    if p is not None and p.incomplete:
+        yield (
+            f"{len(p.incomplete)} mined block(s) never reached every node: heights "
+            f"{_first(p.incomplete)}."
         )
 
 

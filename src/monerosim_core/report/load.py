@@ -42,6 +42,7 @@ def load_run(run_dir: Path) -> RunData:
         status = run.node_status.read()
         sync = run.sync_events.read()
         rpc_calls = run.rpc_calls.read()
+        propagation = run.propagation.read()
         final_state = run.read_final_state()
         timing = run.read_timing()
     except (RunDirError, RecordFileError) as exc:
@@ -53,6 +54,7 @@ def load_run(run_dir: Path) -> RunData:
         *status.problems,
         *sync.problems,
         *rpc_calls.problems,
+        *propagation.problems,
     )
     return RunData(
         run_dir=run_dir,
@@ -68,6 +70,7 @@ def load_run(run_dir: Path) -> RunData:
         timing=timing,
         rpc_calls=rpc_calls.records,
         problems=problems,
+        propagation=propagation.records if run.propagation.exists else None,
     )
 
 

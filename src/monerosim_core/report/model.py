@@ -16,6 +16,7 @@ from monerosim_core.report.chain import (
 )
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.plots import PlotOutcome
+from monerosim_core.report.propagation import PropagationSection
 from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferSection
 from monerosim_core.report.wallets import WalletSection
@@ -44,3 +45,4 @@ class Report:
     timing: TimingSection
     output_dir: Path | None = None
     plots: PlotOutcome | None = None
+    propagation: PropagationSection | None = None

@@ -20,6 +20,7 @@ from monerosim_core.records.schema import (
     BlockRecord,
     FinalState,
     NodeStatusRecord,
+    PropagationRecord,
     RpcCallsRecord,
     Timing,
     TransferRecord,
@@ -73,3 +74,4 @@ class RunData:
     timing: Timing | None = None
     rpc_calls: tuple[RpcCallsRecord, ...] = ()
     problems: tuple[LineProblem, ...] = ()
+    propagation: tuple[PropagationRecord, ...] | None = None

@@ -149,3 +149,26 @@ def test_no_process_is_left_afterwards(run_dir: Path) -> None:
     assert processes_of_run(run_dir) == []  # every daemon and agent names the run dir
     assert pid_of(run_dir, "shadow") > 0
     assert find_leftovers(run_dir) == []  # Shadow itself, by PID and start time
+
+
+def test_without_the_shim_stock_shadow_breaks_monerod_and_the_run_says_why(
+    tmp_path: Path,
+) -> None:
+    """The shadowformonero variant writes no shim; on stock Shadow monerod then
+    drops every RPC connection, so the setup step gives up: the run must fail with
+    one message naming the processes, and its report must say it failed."""
+    config = write_config(tmp_path, SCENARIO, stop=300, interval=INTERVAL)
+    run_dir = tmp_path / "run"
+    code, out = finish(
+        start_run(config, run_dir, "--engine", "shadow", "--shadow-variant", "shadowformonero"),
+        timeout=900,
+    )
+    assert code == 1, out[-3000:]
+    errors = [line for line in out.splitlines() if line.startswith("monerosim: error:")]
+    assert len(errors) == 1
+    assert "processes that did not end as expected: monerosim monerosim exited: 1" in errors[0]
+    assert "not answering after" in (run_dir / "logs" / "shadow-setup.log").read_text()
+    info = RunDir(run_dir).read_info()
+    assert info.end_reason == "failed" and info.failure is not None
+    assert summary(run_dir)["findings"][0].startswith("The run did not complete: it ended failed")
+    assert processes_of_run(run_dir) == [] and find_leftovers(run_dir) == []

@@ -213,7 +213,7 @@ def _join_shadow_time(run: RunDir, info: RunInfo, stop: threading.Event) -> SimC
         if time.monotonic() > deadline:
             raise AgentSetupError(
                 f"the network was not set up after {bound:g} simulated s "
-                "(see the engine's setup step in shadow.data/hosts/monerosim/)"
+                "(its log: logs/shadow-setup.log in the run directory)"
             )
         time.sleep(SETUP_POLL)
     return ProcessClock(info.chain_epoch, stop, info.stop_time)

@@ -140,9 +140,12 @@ def _peers(
         ring = rng.sample(daemons, len(daemons))
         chosen = {}
         for i, node in enumerate(ring):
-            successor = ring[(i + 1) % len(ring)]
-            others = [d for d in daemons if d not in (node, successor)]
-            chosen[node] = [successor, *rng.sample(others, degree - 1)]
+            peers = [ring[(i + 1) % len(ring)]]  # its successor on the ring
+            while len(peers) < degree:  # then distinct random others (degree << n)
+                other = rng.choice(daemons)
+                if other != node and other not in peers:
+                    peers.append(other)
+            chosen[node] = peers
     return {a: tuple(f"{ips[b]}:{P2P_PORT}" for b in peers) for a, peers in chosen.items()}
 
 

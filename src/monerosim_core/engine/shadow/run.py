@@ -49,7 +49,12 @@ DAEMON_BINARIES = ("monerod", "monero-wallet-rpc")
 STOP_GRACE = 30.0  # wall seconds Shadow gets to stop after SIGTERM
 # Shadow's heartbeat: "... Process resource usage at simtime 60001012000 reported ..."
 _SIMTIME = re.compile(rb"at simtime (\d+)")
-_PROCESS_FAILURE = re.compile(r"unexpected final state|\[ERROR\]", re.IGNORECASE)
+# Shadow's verdict on a process: "Error: process 'HOST.EXE.PID' exited with status
+# Normal(1); expected end state was exited: 0 but was exited: 1"
+_PROCESS_FAILURE = re.compile(
+    r"^Error: process '(?P<host>[^']+?)\.(?P<exe>[^']+)\.\d+' .*? but was (?P<actual>.+)$",
+    re.MULTILINE,
+)
 _SHOWN_FAILURES = 10
 
 
@@ -182,8 +187,11 @@ class ShadowRun:
         if self.interrupted:
             reason, code = "interrupted", ExitCode.INTERRUPTED
         elif returncode != 0:
-            reason, code = info.end_reason or "failed", ExitCode.FAILED
-            failure = f"Shadow exited with {returncode}: {self.failures()} (log: {self.log_path})"
+            reason, code = "failed", ExitCode.FAILED
+            failure = (
+                f"Shadow exited with {returncode}, {self.failures()} "
+                f"(their logs: {self.simulation.run.logs})"
+            )
         else:
             reason, code = info.end_reason or "failed", ExitCode.OK
             if info.end_reason is None:
@@ -209,14 +217,21 @@ class ShadowRun:
         return int(code)
 
     def failures(self) -> str:
-        """What Shadow's log says went wrong, in one line."""
+        """Which processes Shadow says did not end as expected, in one line."""
         try:
             text = self.log_path.read_text(errors="replace")
         except OSError as exc:
             return f"no log ({exc})"
-        lines = [line.strip() for line in text.splitlines() if _PROCESS_FAILURE.search(line)]
-        shown = "; ".join(line.split("] ")[-1] for line in lines[:_SHOWN_FAILURES])
-        return shown or "no error in its log"
+        found = [
+            f"{m['host']} {'monerosim' if m['exe'].startswith('python') else m['exe']} "
+            f"{m['actual']}"
+            for m in _PROCESS_FAILURE.finditer(text)
+        ]
+        if not found:
+            return "see its log"
+        shown = "; ".join(found[:_SHOWN_FAILURES])
+        more = f" and {len(found) - _SHOWN_FAILURES} more" if len(found) > _SHOWN_FAILURES else ""
+        return f"processes that did not end as expected: {shown}{more}"
 
 
 @attrs.define

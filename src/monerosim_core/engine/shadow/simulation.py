@@ -88,7 +88,6 @@ class Simulation:
     run: RunDir
     placement: Placement
     timeline: Timeline
-    variant: Variant
     nodes: Mapping[str, NodeSpec] = attrs.field(factory=dict, hash=False)  # by agent id
 
     @property
@@ -126,7 +125,7 @@ def write_simulation(
     )
     run.update_info(hand_over_transfers=False, bootstrap_source="mined")
     nodes, wallets = _daemon_specs(run, placement.hosts)
-    simulation = Simulation(run, placement, timeline, variant, nodes)
+    simulation = Simulation(run, placement, timeline, nodes)
     simulation.directory.mkdir()
     write_registry(run.shared, placement.plan.registry())
     specs: list[NodeSpec | WalletSpec] = [*nodes.values(), *wallets.values()]

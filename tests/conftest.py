@@ -29,6 +29,7 @@ import attrs
 import pytest
 
 from monerosim_core.engine.convergence import wait_peered
+from monerosim_core.engine.shadow.run import ShadowMissing, find_shadow
 from monerosim_core.processes.ports import LOOPBACK, free_tcp_ports
 from monerosim_core.processes.specs import NodeSpec, WalletSpec, mesh_node_specs
 from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
@@ -105,6 +106,20 @@ def monero_binaries() -> None:
         pytest.fail(f"CI must run the daemon tests, but these are missing: {', '.join(missing)}")
     if missing:
         pytest.skip(f"not installed: {', '.join(missing)} (Debian/Ubuntu package 'monero')")
+
+
+@pytest.fixture(scope="session")
+def shadow_binary() -> Path:
+    """The Shadow simulator; skip (not fail) where it is not installed, except in CI."""
+    try:
+        return find_shadow()
+    except ShadowMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the Shadow tests, but: {exc}")
+        pytest.skip(
+            "Shadow is not installed (build it with ../shared/tools/install-shadow /opt/shadow, "
+            "see README 'The Shadow engine')"
+        )
 
 
 @attrs.define

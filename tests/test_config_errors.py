@@ -357,3 +357,128 @@ def test_only_one_miner_withholds(problems: Problems) -> None:
     )
     assert problem.startswith("scenario.yaml:6:")
     assert "only one miner may withhold blocks (user_agents[0] already" in problem
+
+
+def test_network_keys_that_do_not_fit(problems: Problems) -> None:
+    assert problems(
+        """\
+        general: {stop_time: 60}
+        network:
+          latency: 0
+          packet_loss: 1.5
+          peering: ring
+          out_degree: 0
+        agents: {user_agents: [{daemon: monerod}]}
+        """
+    ) == [
+        "scenario.yaml:3:12: network.latency: expected a latency above 0 (Shadow needs one "
+        "on every path)",
+        "scenario.yaml:4:16: network.packet_loss: expected a fraction from 0 to 1 (0.01 is "
+        "1 %), found 1.5",
+        'scenario.yaml:5:12: network.peering: expected one of "full_mesh", "random", found "ring"',
+        "scenario.yaml:6:15: network.out_degree: expected a whole number of at least 1, found 0",
+    ]
+
+
+def test_out_degree_needs_random_peering_and_gml_excludes_generated_keys(
+    problems: Problems,
+) -> None:
+    Path("topology.gml").write_text(GOOD_GML)
+    assert problems(
+        """\
+        general: {stop_time: 60}
+        network:
+          gml: topology.gml
+          bandwidth: "10 Mbit"
+          out_degree: 4
+        agents: {user_agents: [{daemon: monerod}]}
+        """
+    ) == [
+        "scenario.yaml:4:14: network.bandwidth: the GML topology (network.gml) sets its own; "
+        "remove one",
+        'scenario.yaml:5:15: network.out_degree: applies to peering: "random" only',
+    ]
+
+
+GOOD_GML = """\
+graph [
+  node [
+    id 0
+    host_bandwidth_up "1 Gbit"
+    host_bandwidth_down "1 Gbit"
+  ]
+  edge [
+    source 0
+    target 0
+    latency "1 ms"
+  ]
+]
+"""
+
+
+@pytest.mark.parametrize(
+    ("gml", "expected"),
+    [
+        (
+            "graph [ directed 0 ]\n",
+            [
+                "topology.gml:1:8: network.gml: Shadow needs a line break after '['; "
+                "found 'directed 0 ]'"
+            ],
+        ),
+        (
+            GOOD_GML.replace("    id 0\n", '    id 0 label "x"\n'),
+            ["topology.gml:3:9: network.gml: Shadow needs one entry per line; found 'label \"x\"'"],
+        ),
+        (
+            GOOD_GML.replace('"1 ms"', '"0 ms"'),
+            ["topology.gml:10:5: network.gml: latency: Shadow needs it above zero"],
+        ),
+        (
+            GOOD_GML.replace('"1 ms"', "1"),
+            [
+                "topology.gml:10:5: network.gml: latency: expected a quoted duration such as "
+                '"10 ms", found 1'
+            ],
+        ),
+        (
+            GOOD_GML.replace('    host_bandwidth_down "1 Gbit"\n', "").replace(
+                "target 0", "target 3"
+            ),
+            [
+                "topology.gml:2:3: network.gml: node has no host_bandwidth_down; expected a "
+                'bandwidth such as "100 Mbit"',
+                "topology.gml:8:5: network.gml: target 3 is not a node id",
+            ],
+        ),
+        (
+            GOOD_GML.replace(
+                "]\n]\n",
+                "]\n  node [\n    id 1\n    host_bandwidth_up "
+                '"1 Gbit"\n    host_bandwidth_down "1 Gbit"\n  ]\n]\n',
+            ),
+            [
+                "topology.gml:1:1: network.gml: the graph is not connected: no path from node 0 "
+                "to node(s) 1"
+            ],
+        ),
+        (
+            GOOD_GML[: GOOD_GML.rindex("]")],
+            ["topology.gml:1:1: network.gml: 'graph [' is never closed"],
+        ),
+    ],
+)
+def test_gml_topology_breaking_shadows_rules(
+    problems: Problems, gml: str, expected: list[str]
+) -> None:
+    Path("topology.gml").write_text(gml)
+    assert (
+        problems(
+            """\
+            general: {stop_time: 60}
+            network: {gml: topology.gml}
+            agents: {user_agents: [{daemon: monerod}]}
+            """
+        )
+        == expected
+    )

@@ -14,7 +14,9 @@ from monerosim_core.config.model import (
     BlockControllerSpec,
     BlockTimes,
     General,
+    GmlTopology,
     Network,
+    Peering,
     Role,
     Scenario,
     ScriptAgentSpec,
@@ -248,8 +250,7 @@ def test_a_miner_with_the_regular_user_script_stays_a_miner(load: Load) -> None:
     assert scenario.warnings == ()  # the hashrates add up to 100
 
 
-def test_general_and_network_keys(load: Load, tmp_path: Path) -> None:
-    (tmp_path / "topology.gml").write_text("graph [ directed 0 ]\n")
+def test_general_and_network_keys(load: Load) -> None:
     scenario = load(
         """\
         general:
@@ -260,17 +261,67 @@ def test_general_and_network_keys(load: Load, tmp_path: Path) -> None:
           speed: 60
           bootstrap_blocks: 120
         network:
-          gml: topology.gml
           latency: 10ms
           bandwidth: "100 Mbit"
+          packet_loss: 0.01
+          peering: random
+          out_degree: 3
         agents:
           user_agents: [{daemon: monerod}]
         """
     )
     assert scenario.general == General(7200.0, False, "debug", 7, 60.0, 120)
     assert scenario.network == Network(
-        type=None, gml="topology.gml", latency_ms=10.0, bandwidth="100 Mbit"
+        latency_ms=10.0,
+        bandwidth="100 Mbit",
+        packet_loss=0.01,
+        peering=Peering.RANDOM,
+        out_degree=3,
     )
+    assert scenario.network.generated
+
+
+def test_gml_topology_is_checked_and_kept(load: Load, tmp_path: Path) -> None:
+    (tmp_path / "topology.gml").write_text(
+        dedent(
+            """\
+            graph [
+              directed 0
+              node [
+                id 4
+                host_bandwidth_up "100 Mbit"
+                host_bandwidth_down "100 Mbit"
+              ]
+              node [
+                id 7
+                host_bandwidth_up "10 Mbit"
+                host_bandwidth_down "20 Mbit"
+              ]
+              edge [
+                source 4
+                target 7
+                latency "40 ms"
+                packet_loss 0.001
+              ]
+              edge [
+                source 7
+                target 7
+                latency "2 ms"
+              ]
+            ]
+            """
+        )
+    )
+    scenario = load(
+        """\
+        general: {stop_time: 600}
+        network: {gml: topology.gml}
+        agents: {user_agents: [{daemon: monerod}]}
+        """
+    )
+    network = scenario.network
+    assert (network.type, network.gml, network.generated) == (None, "topology.gml", False)
+    assert network.topology == GmlTopology("topology.gml", (4, 7), frozenset({7}))
 
 
 def test_latency_as_a_bare_number_is_milliseconds(load: Load) -> None:

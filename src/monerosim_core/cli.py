@@ -16,6 +16,7 @@ from pathlib import Path
 from monerosim_core import commands
 from monerosim_core.config import ConfigError
 from monerosim_core.config.model import MAX_SPEED, MIN_SPEED
+from monerosim_core.engine.shadow.simulation import Step, Variant
 from monerosim_core.exit_codes import ExitCode
 from monerosim_core.timeouts import FACTOR_ENV, read_factor
 
@@ -62,14 +63,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("config", type=Path)
     p.add_argument("--run-dir", type=Path, required=True)
 
-    p = sub.add_parser("run", help="run a scenario on real daemons (local engine)")
+    p = sub.add_parser("run", help="run a scenario on real daemons (local engine, or Shadow)")
     p.add_argument("config", type=Path)
     p.add_argument("--run-dir", type=Path, help="default: runs/<config name>-<time>")
     p.add_argument(
         "--force", action="store_true", help="move an existing, non-empty --run-dir aside"
     )
-    p.add_argument("--speed", type=_speed, help="simulated seconds per wall second")
+    p.add_argument(
+        "--engine",
+        choices=["local", "shadow"],
+        default="local",
+        help="local: daemons on this machine (default); shadow: in the Shadow simulator",
+    )
+    p.add_argument("--speed", type=_speed, help="simulated seconds per wall second (local)")
     p.add_argument("--seed", type=int, help="overrides general.seed")
+    _shadow_options(p)
+    p.add_argument(
+        "--shadow", type=Path, metavar="PATH", help="the Shadow binary (default: "
+        "/opt/shadow/bin/shadow, else shadow on PATH)"
+    )  # fmt: skip
     _cache_dir_option(p)
     p.add_argument(
         "--no-cache", action="store_true", help="mine the bootstrap; use and keep no cached one"
@@ -86,6 +98,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run-dir", type=Path, required=True)
     p.add_argument("--incarnation", type=int, default=0, help=argparse.SUPPRESS)
 
+    p = sub.add_parser("shadow", help="write a scenario as a Shadow simulation (not run)")
+    p.add_argument("config", type=Path)
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the run directory to create; run it with: shadow DIR/shadow/shadow.yaml",
+    )
+    p.add_argument("--seed", type=int, help="overrides general.seed")
+    _shadow_options(p)
+
+    p = sub.add_parser("shadow-step", help="an engine step inside a Shadow simulation")
+    p.add_argument("step", choices=[step.value for step in Step])
+    p.add_argument("--run-dir", type=Path, required=True)
+
     p = sub.add_parser("report", help="analyse a run directory and write its report")
     p.add_argument("run_dir", type=Path)
 
@@ -93,6 +122,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "clear"])
     _cache_dir_option(p)
     return parser
+
+
+def _shadow_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--shadow-variant",
+        choices=[v.value for v in Variant],
+        default=Variant.STOCK.value,
+        help="stock: Shadow 3.x as released (monerod gets a compiled setsockopt shim); "
+        "shadowformonero: the patched fork, no shim",
+    )
 
 
 def _cache_dir_option(parser: argparse.ArgumentParser) -> None:

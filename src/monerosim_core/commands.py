@@ -17,7 +17,18 @@ from monerosim_core.config.model import (
     UserAgentSpec,
 )
 from monerosim_core.engine.bootstrap_cache import BootstrapCache, CacheError, default_cache_dir
-from monerosim_core.engine.local import run_local
+from monerosim_core.engine.convergence import ConvergenceTimeout
+from monerosim_core.engine.local import default_run_dir, run_local
+from monerosim_core.engine.shadow.placement import PlacementError
+from monerosim_core.engine.shadow.run import ShadowMissing, run_shadow
+from monerosim_core.engine.shadow.shim import ShimError
+from monerosim_core.engine.shadow.simulation import (
+    SimulationError,
+    Step,
+    Variant,
+    write_simulation,
+)
+from monerosim_core.engine.shadow.steps import StepError, run_step
 from monerosim_core.planning.plan import Plan
 from monerosim_core.planning.prepare import validated_plan
 from monerosim_core.planning.strategies import strategies_of
@@ -48,6 +59,12 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     ReportError,
     TimeoutFactorError,
     CacheError,
+    ShadowMissing,
+    SimulationError,
+    ShimError,
+    PlacementError,
+    StepError,
+    ConvergenceTimeout,
     FileExistsError,
     FileNotFoundError,
     NotADirectoryError,
@@ -149,6 +166,8 @@ def _registry(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.engine == "shadow":
+        return _run_shadow(args)
     return run_local(
         args.config,
         run_dir=args.run_dir,
@@ -158,6 +177,42 @@ def _run(args: argparse.Namespace) -> int:
         cache=None if args.no_cache else _cache(args),
         force=args.force,
     )
+
+
+def _run_shadow(args: argparse.Namespace) -> int:
+    ignored = {"--speed": args.speed is not None, "--no-cache": args.no_cache,
+               "--cache-dir": args.cache_dir is not None}  # fmt: skip
+    for option in (name for name, given in ignored.items() if given):
+        print(
+            f"monerosim: warning: {option} applies to the local engine only; Shadow keeps "
+            "its own time and mines the bootstrap in the simulation",
+            file=sys.stderr,
+        )
+    return run_shadow(
+        args.config,
+        run_dir=args.run_dir or default_run_dir(args.config),
+        seed=args.seed,
+        variant=Variant(args.shadow_variant),
+        shadow=args.shadow,
+        progress=args.progress,
+    )
+
+
+def _shadow(args: argparse.Namespace) -> int:
+    simulation = write_simulation(
+        args.config, args.output, seed=args.seed, variant=Variant(args.shadow_variant)
+    )
+    for warning in simulation.placement.plan.scenario.warnings:
+        print(f"monerosim: warning: {warning}", file=sys.stderr)
+    print(f"wrote {simulation.config}")
+    print(f"run it with:  shadow {simulation.config}")
+    print(f"then report:  monerosim report {simulation.run.root}")
+    return 0
+
+
+def _shadow_step(args: argparse.Namespace) -> int:
+    run_step(Step(args.step), RunDir(args.run_dir))
+    return 0
 
 
 def _cache(args: argparse.Namespace) -> BootstrapCache:
@@ -199,4 +254,6 @@ _HANDLERS = {
     "agent": _agent,
     "report": _report,
     "cache": _cache_command,
+    "shadow": _shadow,
+    "shadow-step": _shadow_step,
 }

@@ -128,6 +128,7 @@ class BlockController:
             lambda agent_id: rt.daemon(rt.discovery.get_agent(agent_id)),
             rt.info.tx_propagation,
             timeouts().settle,
+            hand_over=rt.info.hand_over_transfers,
         )
         withholding = rt.scenario.withholding_miner
         behaviour = None

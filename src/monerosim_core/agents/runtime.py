@@ -8,7 +8,8 @@ sets the stop flag.
 
 Time: on the local engine the agent's clock is the run's conductor, which moves
 simulated time only when every agent waits; an action (a transfer, a sample, a
-block) takes no simulated time however long it takes on the wall clock.
+block) takes no simulated time however long it takes on the wall clock. Under
+Shadow it is the process clock, which Shadow simulates.
 """
 
 from __future__ import annotations
@@ -36,10 +37,13 @@ from monerosim_core.planning.prepare import run_scenario
 from monerosim_core.planning.seeding import RngPurpose, rng_for
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
 from monerosim_core.records.layout import RunDir, RunInfo
-from monerosim_core.records.registry import Agent
+from monerosim_core.records.registry import Agent, read_registry
 from monerosim_core.records.schema import FaultKind, FaultRecord, RpcCallsRecord
 from monerosim_core.rpc import Balance, DaemonClient, WalletClient, rpc_timings
-from monerosim_core.simtime.clocks import ConductorClock, SimClock
+from monerosim_core.simtime.clocks import ConductorClock, ProcessClock, SimClock
+from monerosim_core.timeouts import timeouts
+
+SETUP_POLL = 1.0  # simulated seconds between looks at the registry while the network is set up
 
 
 class AgentSetupError(Exception):
@@ -237,7 +241,28 @@ def _join_simulated_time(
                 f"cannot reach the conductor at {info.conductor}: {exc}"
             ) from None
         return clock
+    if info.engine == "shadow":
+        return _join_shadow_time(RunDir(run_dir), info, stop)
     raise AgentSetupError(f"{run_dir}: unknown engine {info.engine!r} in run.json")
+
+
+def _join_shadow_time(run: RunDir, info: RunInfo, stop: threading.Event) -> SimClock:
+    """Under Shadow the process clock is simulated (no conductor): it reads
+    ``chain_epoch`` at t=0. First wait, in simulated time, until the engine's setup
+    step has written every wallet's address into the registry: the network is up."""
+    if info.chain_epoch is None:
+        raise AgentSetupError(f"{run.root}: run.json has no chain_epoch (t=0 under Shadow)")
+    limits = timeouts()
+    bound = limits.process_start + limits.peering + limits.wallet_create
+    deadline = time.monotonic() + bound
+    while not all(a.wallet_address for a in read_registry(run.shared).agents if a.has_wallet):
+        if time.monotonic() > deadline:
+            raise AgentSetupError(
+                f"the network was not set up after {bound:g} simulated s "
+                "(its log: logs/shadow-setup.log in the run directory)"
+            )
+        time.sleep(SETUP_POLL)
+    return ProcessClock(info.chain_epoch, stop, info.stop_time)
 
 
 class SimTimeFilter(logging.Filter):

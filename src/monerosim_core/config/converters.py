@@ -64,6 +64,7 @@ def number_between(low: float, high: float, unit: str) -> Conv[float]:
 
 
 PERCENTAGE = _bounded("a percentage from 0 to 100", lambda n: 0 <= n <= 100)
+FRACTION = _bounded("a fraction from 0 to 1 (0.01 is 1 %)", lambda n: 0 <= n <= 1)
 
 
 def whole_number(minimum: int | None = None, maximum: int | None = None) -> Conv[int]:
@@ -141,12 +142,32 @@ LATENCY = Conv('a latency such as "10ms" or a number of milliseconds', _latency_
 _BANDWIDTH_PATTERN = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]i?)?(bit|byte|b)\s*", re.IGNORECASE)
 
 
+_SI_PREFIX = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+
+
+def bandwidth_bits(text: str) -> int:
+    """Bits per second of a bandwidth as :data:`BANDWIDTH` accepts it ("100 Mbit",
+    "1 Gbit", "500 KiB"); "B" alone is bytes, "b" bits. Raises ValueError."""
+    match = _BANDWIDTH_PATTERN.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a bandwidth: {text!r}")
+    prefix = (match[2] or "").lower()
+    binary = prefix.endswith("i")  # "Ki", "Mi": powers of 1024
+    factor = 1024 ** ("kmgt".index(prefix[0]) + 1) if binary else _SI_PREFIX[prefix]
+    unit = match[3]
+    per_unit = 8 if unit.lower() == "byte" or unit == "B" else 1
+    return round(float(match[1]) * factor * per_unit)
+
+
 def _bandwidth(node: Node) -> str:
     value = node.value
     if not isinstance(value, str):
         raise Unfit
-    match = _BANDWIDTH_PATTERN.fullmatch(value)
-    if match is None or float(match[1]) <= 0:
+    try:
+        bits = bandwidth_bits(value)
+    except ValueError:
+        raise Unfit from None
+    if bits <= 0:
         raise Unfit
     return value.strip()
 

@@ -75,8 +75,35 @@ class General:
     bootstrap_blocks: int = 100
 
 
+class Peering(enum.Enum):
+    """How the daemons connect (each dials its peers as exclusive nodes)."""
+
+    FULL_MESH = "full_mesh"  # every node dials every other
+    RANDOM = "random"  # a ring plus random peers: ``out_degree`` dialled per node
+
+
+DEFAULT_OUT_DEGREE = 8
+
+
+@attrs.frozen
+class GmlTopology:
+    """A checked GML topology file (:mod:`monerosim_core.config.gml`): the parts the
+    Shadow engine places hosts on."""
+
+    path: str
+    nodes: tuple[int, ...]  # ids, in file order
+    self_loops: frozenset[int]  # nodes with an edge to themselves
+
+
 @attrs.frozen
 class Network:
+    """The simulated network (Shadow engine; the local engine runs on loopback).
+
+    One of: ``type`` (Shadow's built-in ``1_gbit_switch``), ``gml`` (a topology
+    file, checked into ``topology``), or ``latency`` / ``bandwidth`` /
+    ``packet_loss``, from which the engine generates a one-node topology.
+    """
+
     type: str | None = "1_gbit_switch"
     gml: str | None = None  # path to a GML topology (Shadow engine)
     latency_ms: float | None = None
@@ -87,6 +114,16 @@ class Network:
     # Eyal and Sirer's gamma: in a tie between the public branch and a withholding
     # miner's, the share of honest mining that builds on the withholding miner's.
     gamma: float = 0.0
+    packet_loss: float | None = None
+    peering: Peering = Peering.FULL_MESH
+    out_degree: int = DEFAULT_OUT_DEGREE  # random peering only
+    topology: GmlTopology | None = None  # the checked ``gml`` file
+
+    @property
+    def generated(self) -> bool:
+        """Whether the engine generates the topology from latency/bandwidth/loss."""
+        given = (self.latency_ms, self.bandwidth, self.packet_loss)
+        return self.gml is None and any(value is not None for value in given)
 
 
 @attrs.frozen

@@ -9,6 +9,7 @@ from monerosim_core.config.converters import (
     BANDWIDTH,
     BOOLEAN,
     DURATION,
+    FRACTION,
     LATENCY,
     NON_NEGATIVE_DURATION,
     PERCENTAGE,
@@ -20,13 +21,16 @@ from monerosim_core.config.converters import (
     whole_number,
 )
 from monerosim_core.config.errors import ProblemLog
+from monerosim_core.config.gml import read_gml
 from monerosim_core.config.model import (
+    DEFAULT_OUT_DEGREE,
     MAX_SPEED,
     MIN_SPEED,
     BlockControllerSpec,
     BlockTimes,
     General,
     Network,
+    Peering,
     ScriptAgentSpec,
     ScriptKind,
 )
@@ -71,16 +75,34 @@ def read_general(general: MappingReader) -> General | None:
     return General(stop_time, fresh_blockchain, log_level, seed, speed, bootstrap_blocks)
 
 
+# A GML topology sets these itself; they shape the topology the engine generates.
+_GENERATED_TOPOLOGY_KEYS = ("latency", "bandwidth", "packet_loss")
+
+
 def read_network(network: MappingReader, config_dir: Path) -> Network:
     network_type = network.find("type", one_of("1_gbit_switch"))
     gml = network.find("gml", existing_file(config_dir, "GML topology"))
     latency_ms = network.find("latency", LATENCY)
     bandwidth = network.find("bandwidth", BANDWIDTH)
+    packet_loss = network.find("packet_loss", FRACTION)
     tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 5.0)
     gamma = network.get("gamma", number_between(0.0, 1.0, "share of honest mining"), 0.0)
+    peering = network.get("peering", choice({p.value: p for p in Peering}), Peering.FULL_MESH)
+    out_degree = network.find("out_degree", whole_number(minimum=1))
     network.finish()
     if network_type is not None and gml is not None:
         network.problem("gml", "give either network.type or network.gml, not both")
+    if gml is not None:
+        for key in _GENERATED_TOPOLOGY_KEYS:
+            if network.child(key) is not None and network.ok(key):
+                network.problem(key, "the GML topology (network.gml) sets its own; remove one")
+    if latency_ms == 0:
+        network.problem("latency", "expected a latency above 0 (Shadow needs one on every path)")
+    if out_degree is not None and peering is not Peering.RANDOM and network.ok("peering"):
+        network.problem("out_degree", 'applies to peering: "random" only')
+    topology = None
+    if gml is not None:
+        topology = read_gml(gml, network.key_of("gml"), network.log)
     return Network(
         type=None if gml is not None else network_type or "1_gbit_switch",
         gml=gml,
@@ -88,6 +110,10 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
         bandwidth=bandwidth,
         tx_propagation=tx_propagation,
         gamma=gamma,
+        packet_loss=packet_loss,
+        peering=peering,
+        out_degree=out_degree or DEFAULT_OUT_DEGREE,
+        topology=topology,
     )
 
 

@@ -13,12 +13,12 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Protocol
 
 from monerosim_core.agents.reconcile import reconcile_blocks
 from monerosim_core.agents.transfers import find_confirmations
 from monerosim_core.engine.convergence import ConvergenceTimeout, wait_synced
 from monerosim_core.engine.reorgs import reorgs_in_log
-from monerosim_core.processes.supervisor import ManagedProcess
 from monerosim_core.records.layout import RunDir
 from monerosim_core.records.schema import (
     BlockRecord,
@@ -28,16 +28,29 @@ from monerosim_core.records.schema import (
     SideChain,
     WalletReading,
 )
-from monerosim_core.rpc import DaemonClient, RpcError
+from monerosim_core.rpc import DaemonClient, RpcError, WalletClient
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
 
 
+class WalletProcess(Protocol):
+    """A wallet-rpc as the final state reads it (the local engine's managed
+    processes; under Shadow, a wallet reached over the simulated network)."""
+
+    @property
+    def alive(self) -> bool: ...
+
+    @property
+    def exit_code(self) -> int | None: ...
+
+    def wallet_client(self) -> WalletClient: ...
+
+
 def record_final_state(
     run: RunDir,
     daemons: Mapping[str, DaemonClient],
-    wallets: Mapping[str, ManagedProcess],
+    wallets: Mapping[str, WalletProcess],
     node_logs: Mapping[str, Path],
 ) -> list[BlockRecord]:
     """Write ``final_state.json`` for the nodes ``daemons`` (their monerod logs

@@ -100,7 +100,7 @@ def run_local(
     find and keep bootstrap chains (None: mine the bootstrap, keep nothing);
     ``force``: move a non-empty run directory aside instead of refusing it."""
     plan, run = prepare_run(
-        config, run_dir or _default_run_dir(config), speed=speed, seed=seed, force=force
+        config, run_dir or default_run_dir(config), speed=speed, seed=seed, force=force
     )
     keep_stderr(run.log_path(ENGINE_PROCESS))
     scenario = plan.scenario
@@ -134,7 +134,8 @@ def keep_stderr(path: Path) -> None:
     sys.stderr = _Tee(sys.stderr, open(path, "a", encoding="utf-8"))  # noqa: SIM115
 
 
-def _default_run_dir(config: Path) -> Path:
+def default_run_dir(config: Path) -> Path:
+    """``runs/<config name>-<date>-<time>``, for a run given no ``--run-dir``."""
     return Path("runs") / f"{config.stem}-{datetime.now():%Y%m%d-%H%M%S}"
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from monerosim_core.config import load_scenario
 from monerosim_core.config.model import BlockTimes, Scenario, UserAgentSpec
 from monerosim_core.planning.plan import Plan, make_plan, ports_needed
-from monerosim_core.planning.schedule import chain_epoch
+from monerosim_core.planning.schedule import chain_epoch as schedule_epoch
 from monerosim_core.planning.seeding import new_run_seed
 from monerosim_core.planning.strategies import check_strategies
 from monerosim_core.plugins.host import Plugins, get_plugin_manager
@@ -61,22 +61,52 @@ def prepare_run(
     *,
     speed: float | None = None,
     seed: int | None = None,
-    engine: str = "local",
     force: bool = False,
 ) -> tuple[Plan, RunDir]:
     """Validate ``config``, plan it on free loopback ports, and create its run
     directory with ``run.json`` (simulated time not started)."""
     scenario = load_scenario(config)
-    run_seed = seed if seed is not None else _seed_of(scenario.general.seed)
+    run_seed = seed_for_run(scenario, seed)
     ports = iter(free_tcp_ports(ports_needed(scenario)))
     plan = checked_plan(scenario, get_plugin_manager(), ports, seed=run_seed)
+    run = create_run_dir(
+        config, run_dir, plan, seed=run_seed, engine="local", speed=speed, force=force
+    )
+    return plan, run
+
+
+def seed_for_run(scenario: Scenario, override: int | None) -> int:
+    """The run's seed: ``override`` (``--seed``), else ``general.seed``, else a new one."""
+    if override is not None:
+        return override
+    return scenario.general.seed if scenario.general.seed is not None else new_run_seed()
+
+
+def create_run_dir(
+    config: Path,
+    run_dir: Path,
+    plan: Plan,
+    *,
+    seed: int,
+    engine: str,
+    speed: float | None = None,
+    chain_epoch: int | None = None,
+    force: bool = False,
+) -> RunDir:
+    """Create the run directory of ``plan`` and its ``run.json``.
+
+    ``chain_epoch``: the Unix time of simulated t=0 (default: far enough before now
+    that the whole run is timestamped in the past, see :func:`.schedule.chain_epoch`).
+    ``force``: move a non-empty ``run_dir`` aside instead of refusing it.
+    """
+    scenario = plan.scenario
     run = RunDir.create(run_dir, config, force=force)
     controller = scenario.block_controller
     started = time.time()
     run.write_info(
         RunInfo(
             config=str(config),
-            seed=run_seed,
+            seed=seed,
             speed=speed if speed is not None else scenario.general.speed,
             engine=engine,
             stop_time=scenario.general.stop_time,
@@ -85,16 +115,16 @@ def prepare_run(
             tx_propagation=scenario.network.tx_propagation,
             solo_miner_threshold=plan.solo_miner_threshold,
             started_wall=started,
-            chain_epoch=chain_epoch(started, scenario.general.stop_time),
+            chain_epoch=(
+                chain_epoch
+                if chain_epoch is not None
+                else schedule_epoch(started, scenario.general.stop_time)
+            ),
         )
     )
-    return plan, run
+    return run
 
 
 def run_scenario(run: RunDir, info: RunInfo) -> Scenario:
     """The run's copy of the config, with relative paths as the original had them."""
     return load_scenario(run.config, relative_to=Path(info.config).parent)
-
-
-def _seed_of(configured: int | None) -> int:
-    return configured if configured is not None else new_run_seed()

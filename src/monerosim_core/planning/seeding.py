@@ -22,6 +22,7 @@ class RngPurpose(enum.Enum):
     BLOCK_TIMES = "block-times"  # exponential block spacing
     AMOUNTS = "amounts"  # transfer amounts, users' first turn
     MINING_BEHAVIOUR = "mining-behaviour"  # mining behaviours' choices (gamma in a tie)
+    PEERING = "peering"  # which nodes dial which (random peering)
 
 
 def new_run_seed() -> int:

@@ -76,7 +76,7 @@ class NodeSpec:
     p2p_port: int
     peers: tuple[str, ...] = attrs.field(default=(), converter=_str_tuple)
     host: str = LOOPBACK
-    log_level: int = 0
+    log_level: int | str = 0  # a level, or monerod's "LEVEL,category:LEVEL,..."
     max_connections_per_ip: int = 256
     keep_fakechain: bool = False
     login: tuple[str, str] = attrs.field(factory=new_rpc_login, repr=False)

@@ -17,12 +17,15 @@ Layout::
         faults.jsonl
         block_intents.jsonl
         publications.jsonl
+        propagation.jsonl           block arrival per node (Shadow engine)
         final_state.json
         timing.json                 where the wall time went (engine)
     RUN_DIR/nodes/ID/               each daemon's and wallet's data and logs
     RUN_DIR/logs/                   one log per process
     RUN_DIR/pids.json               every process the run started (processes.leftovers)
     RUN_DIR/report/                 the report
+    RUN_DIR/shadow/shadow.yaml      the Shadow simulation (Shadow engine)
+    RUN_DIR/shadow.data/            what Shadow writes (Shadow engine)
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from monerosim_core.records.schema import (
     FaultRecord,
     FinalState,
     NodeStatusRecord,
+    PropagationRecord,
     PublicationRecord,
     RpcCallsRecord,
     SyncEventRecord,
@@ -65,6 +69,9 @@ SHARED_DIR = "shared"
 LOGS_DIR = "logs"
 NODES_DIR = "nodes"
 REPORT_DIR = "report"
+SHADOW_DIR = "shadow"
+SHADOW_CONFIG = "shadow.yaml"
+SHADOW_DATA_DIR = "shadow.data"
 PIDS_FILE = "pids.json"
 AGENT_REGISTRY_FILE = "agent_registry.json"
 MINER_REGISTRY_FILE = "miners.json"
@@ -79,6 +86,7 @@ RPC_CALLS_FILE = "rpc_calls.jsonl"
 FAULTS_FILE = "faults.jsonl"
 BLOCK_INTENTS_FILE = "block_intents.jsonl"
 PUBLICATIONS_FILE = "publications.jsonl"
+PROPAGATION_FILE = "propagation.jsonl"
 TIMING_FILE = "timing.json"
 
 R = TypeVar("R")
@@ -95,7 +103,12 @@ class RunInfo:
     ``speed`` is the cap on the pace (simulated seconds per wall second; None: as
     fast as the machine allows). ``chain_epoch`` is the Unix time of simulated t=0
     on the chain: a block at simulated time T is timestamped ``chain_epoch + T``.
-    ``conductor`` is the socket of the local engine's conductor.
+    ``conductor`` is the socket of the local engine's conductor. Under Shadow
+    (``engine: shadow``) agents read ``chain_epoch`` as the process clock's value
+    at t=0. ``hand_over_transfers``: the block controller hands each transfer due
+    in a block to the winner when the network has not (local engine, where real
+    propagation is wall-clock time); under Shadow propagation is simulated and
+    the controller only counts what is missing.
     """
 
     config: str
@@ -117,6 +130,7 @@ class RunInfo:
     sim_elapsed: float | None = None
     end_reason: str | None = None  # completed | interrupted | failed
     failure: str | None = None  # what ended a failed run, in one line
+    hand_over_transfers: bool = True
 
 
 @attrs.frozen
@@ -215,6 +229,18 @@ class RunDir:
         return self.root / CONFIG_COPY
 
     @property
+    def shadow(self) -> Path:
+        return self.root / SHADOW_DIR
+
+    @property
+    def shadow_config(self) -> Path:
+        return self.shadow / SHADOW_CONFIG
+
+    @property
+    def shadow_data(self) -> Path:
+        return self.root / SHADOW_DATA_DIR
+
+    @property
     def final_state_path(self) -> Path:
         return self.shared / FINAL_STATE_FILE
 
@@ -259,6 +285,10 @@ class RunDir:
     @property
     def publications(self) -> Journal[PublicationRecord]:
         return Journal(self.shared / PUBLICATIONS_FILE, PublicationRecord)
+
+    @property
+    def propagation(self) -> Journal[PropagationRecord]:
+        return Journal(self.shared / PROPAGATION_FILE, PropagationRecord)
 
     @classmethod
     def create(cls, root: Path, config_source: Path, *, force: bool = False) -> RunDir:

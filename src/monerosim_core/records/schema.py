@@ -10,6 +10,8 @@ Journal records (one JSON line each, appended as things happen):
 * :class:`RpcCallsRecord` (``rpc_calls.jsonl``): one process's RPC calls of one method.
 * :class:`FaultRecord` (``faults.jsonl``): something that went wrong and what it cost.
 * :class:`PublicationRecord` (``publications.jsonl``): withheld blocks made public.
+* :class:`PropagationRecord` (``propagation.jsonl``): how one block reached the nodes
+  (Shadow engine, from the nodes' logs after the simulation).
 
 Documents (replaced whole): :class:`FinalState` (``final_state.json``) and
 :class:`Timing` (``timing.json``).
@@ -222,6 +224,23 @@ class RpcCallsRecord:
     calls: int
     errors: int
     wall: float
+
+
+@attrs.frozen
+class PropagationRecord:
+    """How one mined block reached the other nodes, in simulated seconds.
+
+    ``added`` is the simulated time the winner's node added the block; ``delays``
+    how long after that each other node added it; ``missing`` the nodes that never
+    did (a fork, or a node that was down).
+    """
+
+    height: int
+    hash: str
+    winner: str
+    added: float
+    delays: Mapping[str, float] = attrs.field(factory=dict, hash=False)
+    missing: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -22,6 +22,7 @@ from monerosim_core.report.intervals import analyse_intervals, inter_block_times
 from monerosim_core.report.load import load_run
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import write_plots
+from monerosim_core.report.propagation import analyse_propagation
 from monerosim_core.report.records import RunData
 from monerosim_core.report.render import render_markdown, report_json
 from monerosim_core.report.timing import analyse_timing
@@ -79,5 +80,6 @@ def analyse(data: RunData) -> Report:
         forks=None
         if final is None
         else analyse_forks(data.registry, data.blocks, data.publications, final),
+        propagation=None if data.propagation is None else analyse_propagation(data.propagation),
     )
     return attrs.evolve(report, findings=findings(report, data.problems))

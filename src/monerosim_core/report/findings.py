@@ -25,6 +25,7 @@ def findings(report: Report, problems: Sequence[LineProblem]) -> tuple[str, ...]
         *_transfers(report),
         *_chain(report),
         *_forks(report),
+        *_propagation(report),
         *_faults(report),
     )
 
@@ -106,10 +107,19 @@ def _intervals(report: Report) -> Iterator[str]:
 
 def _settling(report: Report) -> Iterator[str]:
     timing = report.timing
-    if timing.settle_bound_hits:
+    if not timing.settle_bound_hits:
+        return
+    if report.run.hand_over_transfers:
         yield (
             f"Settling hit its bound before {timing.settle_bound_hits} block(s): "
             f"{timing.settle_missing} transfer(s) due were not in the winner's pool."
+        )
+    else:
+        yield (
+            f"{timing.settle_missing} transfer(s) sent over {report.run.tx_propagation:g} s "
+            f"before a block were not in the winner's pool when it was mined "
+            f"({timing.settle_bound_hits} block(s)); the network's propagation is simulated, "
+            "Dandelion++ included, and nothing was handed over."
         )
 
 
@@ -152,6 +162,15 @@ def _forks(report: Report) -> Iterator[str]:
         yield (
             f"{len(forks.lost)} transaction(s) confirmed in an orphaned block are in no "
             "main-chain block at the end."
+        )
+
+
+def _propagation(report: Report) -> Iterator[str]:
+    p = report.propagation
+    if p is not None and p.incomplete:
+        yield (
+            f"{len(p.incomplete)} mined block(s) never reached every node: heights "
+            f"{_first(p.incomplete)}."
         )
 
 

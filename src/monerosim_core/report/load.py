@@ -44,6 +44,7 @@ def load_run(run_dir: Path) -> RunData:
         rpc_calls = run.rpc_calls.read()
         faults = run.faults.read()
         publications = run.publications.read()
+        propagation = run.propagation.read()
         final_state = run.read_final_state()
         timing = run.read_timing()
     except (RunDirError, RecordFileError) as exc:
@@ -57,6 +58,7 @@ def load_run(run_dir: Path) -> RunData:
         *rpc_calls.problems,
         *faults.problems,
         *publications.problems,
+        *propagation.problems,
     )
     return RunData(
         run_dir=run_dir,
@@ -74,6 +76,7 @@ def load_run(run_dir: Path) -> RunData:
         faults=faults.records if run.faults.exists else None,
         publications=publications.records,
         problems=problems,
+        propagation=propagation.records if run.propagation.exists else None,
     )
 
 

@@ -18,6 +18,7 @@ from monerosim_core.report.faults import FaultSection
 from monerosim_core.report.forks import ForksSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.plots import PlotOutcome
+from monerosim_core.report.propagation import PropagationSection
 from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferSection
 from monerosim_core.report.wallets import WalletSection
@@ -48,3 +49,4 @@ class Report:
     forks: ForksSection | None = None  # None: no main chain recorded to judge by
     output_dir: Path | None = None
     plots: PlotOutcome | None = None
+    propagation: PropagationSection | None = None

@@ -21,6 +21,7 @@ from monerosim_core.records.schema import (
     FaultRecord,
     FinalState,
     NodeStatusRecord,
+    PropagationRecord,
     PublicationRecord,
     RpcCallsRecord,
     Timing,
@@ -77,3 +78,4 @@ class RunData:
     faults: tuple[FaultRecord, ...] | None = None
     publications: tuple[PublicationRecord, ...] = ()
     problems: tuple[LineProblem, ...] = ()
+    propagation: tuple[PropagationRecord, ...] | None = None

@@ -15,6 +15,11 @@ def secs(value: float | None) -> str:
     return "" if value is None else f"{value:.1f} s"
 
 
+def millis(value: float | None) -> str:
+    """Seconds shown in milliseconds (propagation delays are a few ms)."""
+    return "" if value is None else f"{1000 * value:.1f} ms"
+
+
 def short(h: str | None) -> str:
     return "" if h is None else h[:12]
 

@@ -10,6 +10,7 @@ from monerosim_core.records.layout import (
     NODE_STATUS_FILE,
     SYNC_EVENTS_FILE,
     TRANSFERS_FILE,
+    RunInfo,
 )
 from monerosim_core.report.blocks import ALPHA, BlockSection
 from monerosim_core.report.chain import (
@@ -24,7 +25,8 @@ from monerosim_core.report.forks import ForksSection
 from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
-from monerosim_core.report.render.fmt import NOT_RECORDED, opt, pct, secs, short
+from monerosim_core.report.propagation import PropagationSection
+from monerosim_core.report.render.fmt import NOT_RECORDED, millis, opt, pct, secs, short
 from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferCounts, TransferSection
 from monerosim_core.report.wallets import WalletSection
@@ -51,7 +53,7 @@ def render_markdown(report: Report) -> str:
                     f"`{r.config}`",
                     str(r.seed),
                     r.engine,
-                    "full" if r.speed is None else f"at most {r.speed:g}x",
+                    _pace(r),
                     secs(r.stop_time),
                     secs(r.sim_elapsed) or NOT_RECORDED,
                     r.end_reason or "no end record",
@@ -69,8 +71,9 @@ def render_markdown(report: Report) -> str:
         *_transfers_md(report.transfers),
         *_chain_md(report.chain, report.records_on_chain, report.sync, report.monitor),
         *_forks_md(report.forks),
+        *_propagation_md(report.propagation),
         *_faults_md(report.faults),
-        *_timing_md(report.timing),
+        *_timing_md(report.timing, r),
         *_plots_md(report.plots),
     ]
     return "\n".join(lines).rstrip() + "\n"
@@ -278,12 +281,25 @@ def _faults_md(f: FaultSection) -> list[str]:
     return out
 
 
-def _timing_md(t: TimingSection) -> list[str]:
+def _pace(r: RunInfo) -> str:
+    if r.engine == "shadow":
+        return "Shadow's"
+    return "full" if r.speed is None else f"at most {r.speed:g}x"
+
+
+def _timing_md(t: TimingSection, r: RunInfo) -> list[str]:
     out = ["## Wall time", ""]
-    out.append(
-        "Simulated time is exact: actions take none, and the conductor moves time only "
-        "when every agent waits. These figures are how fast this machine ran it."
-    )
+    if r.engine == "shadow":
+        out.append(
+            "Simulated time is Shadow's: work takes none, messages and waits take what "
+            "the simulated network gives them. The waits and RPC times below are "
+            "therefore simulated seconds; the phases are this machine's wall time."
+        )
+    else:
+        out.append(
+            "Simulated time is exact: actions take none, and the conductor moves time "
+            "only when every agent waits. These figures are how fast this machine ran it."
+        )
     out.append("")
     if t.phases is None:
         out += ["timing.json not recorded.", ""]
@@ -532,6 +548,38 @@ def _chain_md(
             f"(at {secs(m.max_spread_sim_time)}); {m.unreachable_readings} unreadable "
             "node reading(s)."
         )
+    return [*out, ""]
+
+
+def _propagation_md(p: PropagationSection | None) -> list[str]:
+    if p is None:
+        return []
+    out = [
+        "## Block propagation",
+        "",
+        f"Simulated delay between the winner's node adding a block and each other node "
+        f"adding it, over {p.blocks} mined block(s) (from the nodes' logs).",
+        "",
+    ]
+    rows = [("every node", p.delays), ("reached all nodes", p.reached_all)]
+    out += _table(
+        ["delay", "count", "mean", "median", "90th percentile", "max"],
+        [
+            [name, str(s.count), millis(s.mean), millis(s.median), millis(s.p90), millis(s.max)]
+            for name, s in rows
+            if s is not None
+        ],
+    )
+    if p.incomplete:
+        out += ["", f"Blocks some node never added: heights {', '.join(map(str, p.incomplete))}."]
+    if p.nodes:
+        out += [
+            "",
+            *_table(
+                ["node", "blocks received", "mean delay", "max delay"],
+                [[n.node, str(n.blocks), millis(n.mean), millis(n.max)] for n in p.nodes],
+            ),
+        ]
     return [*out, ""]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monerosim_core.report.blocks import BlockSection
 from monerosim_core.report.model import Report
-from monerosim_core.report.render.fmt import NOT_RECORDED, opt, pct, secs
+from monerosim_core.report.render.fmt import NOT_RECORDED, millis, opt, pct, secs
 
 # A large run can have hundreds of findings; the terminal shows the first ones and
 # summary.md has them all.
@@ -45,6 +45,12 @@ def render_terminal(report: Report) -> str:
         lines.append(
             f"  transfers: {t.totals.sent} sent, {t.totals.confirmed} confirmed, "
             f"{t.totals.failed} failed{fast}"
+        )
+    p = report.propagation
+    if p is not None and p.delays is not None and p.reached_all is not None:
+        lines.append(
+            f"  network:   blocks reached every node in {millis(p.reached_all.median)} "
+            f"median, {millis(p.reached_all.max)} max ({p.blocks} blocks)"
         )
     if c is None:
         lines.append(f"  nodes:     final state {NOT_RECORDED}")

@@ -102,7 +102,6 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
         try:
             yield Net(run, network, supervisor, controller)
         finally:
-            controller.close()
             rt.close()
             network.close_clients()
 

@@ -34,7 +34,7 @@ from monerosim_core.plugins.selection import StrategyContext
 from monerosim_core.processes.ports import free_tcp_ports
 from monerosim_core.processes.specs import NodeSpec, WalletSpec
 from monerosim_core.processes.supervisor import ProcessSupervisor
-from monerosim_core.records.layout import BLOCKS_FILE, RunDir
+from monerosim_core.records.layout import BLOCKS_FILE, FAULTS_FILE, RunDir
 from monerosim_core.records.registry import read_registry
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
@@ -135,10 +135,20 @@ def test_sigint_stops_every_process(tmp_path: Path) -> None:
     assert RunDir(run_dir).read_info().end_reason == "interrupted"
 
 
-def test_a_crashing_controller_fails_the_run_and_leaves_nothing(tmp_path: Path) -> None:
+def test_a_controller_crashing_twice_fails_the_run_and_leaves_nothing(tmp_path: Path) -> None:
+    """The engine restarts a lost controller once (see test_reliability); a second
+    loss ends the run, named, with its exit code, and nothing left running."""
     proc, run_dir = start_mining_run(tmp_path, seed=2)
+    first = agent_pid(run_dir, "block-controller")
+    os.kill(first, signal.SIGKILL)
+    wait_for(
+        lambda: any(f["kind"] == "agent_restarted" for f in records(run_dir, FAULTS_FILE)),
+        120,
+        "the controller to be restarted",
+    )
+    wait_for(lambda: agent_pid_or_none(run_dir) not in (None, first), 60, "the new controller")
     os.kill(agent_pid(run_dir, "block-controller"), signal.SIGKILL)
-    code, out = finish(proc, timeout=120)
+    code, out = finish(proc, timeout=180)
     assert code == 1
     assert "agent block-controller left the run" in out
     assert "exit code -9" in out  # SIGKILL, as the run's record says too
@@ -148,6 +158,13 @@ def test_a_crashing_controller_fails_the_run_and_leaves_nothing(tmp_path: Path) 
     assert info.end_reason == "failed"
     assert info.failure is not None and "block-controller" in info.failure
     assert "exit code -9" in info.failure
+
+
+def agent_pid_or_none(run_dir: Path) -> int | None:
+    try:
+        return agent_pid(run_dir, "block-controller")
+    except AssertionError:
+        return None
 
 
 def test_a_dead_miner_node_loses_its_blocks_to_the_others(tmp_path: Path) -> None:

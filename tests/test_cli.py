@@ -454,7 +454,7 @@ def test_a_reader_that_goes_away_ends_output_quietly(tmp_path: Path) -> None:
         timeout=60,
         check=False,
     )
-    assert result.stdout.startswith("strategy")
+    assert result.stdout.startswith("plugin")
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
 
 

@@ -143,6 +143,12 @@ def _shares_figure(cells: Sequence[CellSummary]) -> Figure:
                 ax.errorbar([x], [e.mean], yerr=[[low], [high]], fmt="o", color="black", capsize=6)
             ax.plot([x - 0.35, x + 0.35], [share.weight] * 2, color="tab:red", linewidth=2)
         ax.set_xticks(xs, miners, rotation=45 if len(miners) > 4 else 0, fontsize="small")
+        # A share lies in [0, 1]; an interval from few seeds can reach past it, and
+        # scaling the axis to that would flatten the dots that matter.
+        seen = [s.weight for s in cell.shares] + [
+            v for o in seeds for m in miners if (v := o.value(f"share.{m}")) is not None
+        ]
+        ax.set_ylim(0.0, min(1.0, 1.3 * max(seen)))
         ax.set_ylabel("share of blocks")
         ax.set_title(f"{cell.cell.name} ({len(seeds)} seeds)", fontsize="small")
     figure.suptitle(
@@ -189,7 +195,7 @@ def _versus_figure(
                 [p[0] for p in points],
                 [p[1] for p in points],
                 yerr=[[p[2] for p in points], [p[3] for p in points]],
-                fmt="o-",
+                fmt="o-" if numeric else "o",  # a line only where the values are ordered
                 capsize=4,
                 label=label,
             )

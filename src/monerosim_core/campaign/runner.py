@@ -196,7 +196,9 @@ class CampaignRunner:
 
     def _eta(self, left: int) -> str:
         took = [
-            r.wall_seconds for r in self.state.runs if r.wall_seconds and r.status == "completed"
+            r.wall_seconds
+            for r in self.state.runs
+            if r.wall_seconds is not None and r.status == "completed"
         ]
         if not took:
             return ""

@@ -17,6 +17,7 @@ from run_builder import make_run, mined
 
 from monerosim_core.campaign import CampaignError, run_campaign
 from monerosim_core.exit_codes import ExitCode
+from monerosim_core.records.files import locked
 from monerosim_core.records.layout import RunDir
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
@@ -169,3 +170,16 @@ def test_a_changed_base_scenario_does_not_mix_with_finished_runs(
     scenario.write_text(scenario.read_text().replace('stop_time: "2h"', 'stop_time: "3h"'))
     with pytest.raises(CampaignError, match="ran another scenario than the cell's now"):
         run(path, directory)
+
+
+def test_a_second_campaign_process_on_the_same_directory_is_refused(
+    tmp_path: Path, engine: FakeEngine
+) -> None:
+    path, directory = campaign_file(tmp_path), tmp_path / "out"
+    directory.mkdir()
+    with (
+        locked(directory / "campaign.json", timeout=0),  # as a running campaign holds it
+        pytest.raises(CampaignError, match="another monerosim campaign is running"),
+    ):
+        run(path, directory)
+    assert engine.calls == []

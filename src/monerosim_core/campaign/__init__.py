@@ -53,14 +53,15 @@ def run_campaign(
     require_scipy()  # before hours of runs, not after them
     spec = load_campaign(campaign_file)
     where = CampaignDir(directory or default_campaign_dir(campaign_file))
-    cells, state = prepare_campaign(spec, where)
-    runner = CampaignRunner(spec, where, cells, state, cache, progress, out)
-    if dry_run:
-        runner.describe()
-        return ExitCode.OK
-    code = runner.execute()
-    if code == ExitCode.INTERRUPTED:
-        return code
-    results = write_campaign_report(spec, cells, where, runner.state)
+    with where.exclusive():
+        cells, state = prepare_campaign(spec, where)
+        runner = CampaignRunner(spec, where, cells, state, cache, progress, out)
+        if dry_run:
+            runner.describe()
+            return ExitCode.OK
+        code = runner.execute()
+        if code == ExitCode.INTERRUPTED:
+            return code
+        results = write_campaign_report(spec, cells, where, runner.state)
     print(terminal_summary(results), file=out)
     return code

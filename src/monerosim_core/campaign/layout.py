@@ -4,6 +4,7 @@ Layout::
 
     CAMPAIGN_DIR/campaign.yaml              the campaign file as last run
     CAMPAIGN_DIR/campaign.json              CampaignState: every run, its outcome and time
+    CAMPAIGN_DIR/campaign.json.lock         held by the campaign process running it
     CAMPAIGN_DIR/cells/CELL/scenario.yaml   the base scenario with the cell's overrides
     CAMPAIGN_DIR/cells/CELL/seed-N/         one run directory per seed
     CAMPAIGN_DIR/cells/CELL/seed-N.attempt-K/   a failed attempt, kept for its logs
@@ -15,15 +16,22 @@ interrupted or killed knows on its next start what is done.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Literal
 
 import attrs
 
 from monerosim_core.records.codec import RecordFormatError, decode, encode
-from monerosim_core.records.files import RecordFileError, read_json, write_json_atomic
+from monerosim_core.records.files import (
+    JournalLockTimeout,
+    RecordFileError,
+    locked,
+    read_json,
+    write_json_atomic,
+)
 
 STATE_FILE = "campaign.json"
 CAMPAIGN_COPY = "campaign.yaml"
@@ -120,6 +128,24 @@ class CampaignDir:
     @staticmethod
     def attempt_dir_name(run_dir: str, attempt: int) -> str:
         return f"{run_dir}.attempt-{attempt}"
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the directory for one campaign process: two running the same campaign
+        would run its runs twice and overwrite each other's ``campaign.json``.
+
+        :raises CampaignError: when another process holds it.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(locked(self.state_path, timeout=0))
+            except JournalLockTimeout:
+                raise CampaignError(
+                    f"another monerosim campaign is running in {self.root}; "
+                    "wait for it, or stop it first"
+                ) from None
+            yield
 
     def read_state(self) -> CampaignState | None:
         """``campaign.json``, ``None`` for a new campaign.

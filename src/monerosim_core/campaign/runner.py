@@ -59,7 +59,7 @@ def prepare_campaign(
     spec: CampaignSpec, directory: CampaignDir
 ) -> tuple[tuple[Cell, ...], CampaignState]:
     """Write and validate every cell's scenario and plan the runs against what
-    ``campaign.json`` says is done; writes nothing else.
+    ``campaign.json`` says is done (which it does not rewrite).
 
     :raises ConfigError: an override or a cell scenario that is invalid.
     :raises CampaignError: a finished run that ran another scenario than its cell's now.
@@ -112,7 +112,9 @@ def plan_state(
 
 def _carried_over(before: RunEntry, fresh: RunEntry, directory: CampaignDir) -> RunEntry:
     if before.status != "completed":
-        return attrs.evolve(fresh, attempts=before.attempts, reason=before.reason)
+        # Kept as it ended (failed, interrupted, or running when the campaign was
+        # killed): every run that did not complete is run again.
+        return attrs.evolve(before, run_dir=fresh.run_dir, scenario_digest=fresh.scenario_digest)
     if before.scenario_digest != fresh.scenario_digest:
         raise CampaignError(
             f"{directory.root}: cell {fresh.cell}, seed {fresh.seed} ran another scenario "
@@ -150,7 +152,9 @@ class CampaignRunner:
     def execute(self) -> int:
         """Run what is left; the exit code (interrupted, or failed if any run failed)."""
         self.directory.write_state(self.state)
-        shutil.copyfile(self.spec.source, self.directory.root / CAMPAIGN_COPY)
+        copy = self.directory.root / CAMPAIGN_COPY
+        if copy.resolve() != self.spec.source.resolve():  # the campaign dir may hold the file
+            shutil.copyfile(self.spec.source, copy)
         todo = self._todo()
         total = len(self.state.runs)
         self.say(self._headline())

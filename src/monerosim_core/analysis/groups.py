@@ -29,10 +29,6 @@ class RunGroup:
     skipped: tuple[str, ...] = ()
 
     @property
-    def is_single_run(self) -> bool:
-        return (self.path / RUN_INFO_FILE).is_file()
-
-    @property
     def seeds(self) -> tuple[int, ...]:
         return tuple(o.seed for o in self.observations)
 

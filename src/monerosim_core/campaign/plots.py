@@ -100,19 +100,14 @@ def write_campaign_plots(
     return PlotOutcome(tuple(files), tuple(skipped))
 
 
-def _grid(figure: Figure, panels: int) -> list[Axes]:
-    columns = min(_COLUMNS, panels)
-    rows = math.ceil(panels / columns)
-    axes = [figure.add_subplot(rows, columns, i + 1) for i in range(panels)]
-    return axes
-
-
-def _figure(panels: int, width: float = 5.0, height: float = 3.8) -> Figure:
+def _panels(count: int, width: float = 5.0, height: float = 3.8) -> tuple[Figure, list[Axes]]:
+    """A figure of ``count`` panels, up to three a row."""
     from matplotlib.figure import Figure
 
-    columns = min(_COLUMNS, panels)
-    rows = math.ceil(panels / columns)
-    return Figure(figsize=(width * columns, height * rows), layout="constrained")
+    columns = min(_COLUMNS, count)
+    rows = math.ceil(count / columns)
+    figure = Figure(figsize=(width * columns, height * rows), layout="constrained")
+    return figure, [figure.add_subplot(rows, columns, i + 1) for i in range(count)]
 
 
 def _spread(count: int, width: float = 0.3) -> list[float]:
@@ -123,8 +118,8 @@ def _spread(count: int, width: float = 0.3) -> list[float]:
 
 
 def _shares_figure(cells: Sequence[CellSummary]) -> Figure:
-    figure = _figure(len(cells), width=5.5)
-    for ax, cell in zip(_grid(figure, len(cells)), cells, strict=True):
+    figure, axes = _panels(len(cells), width=5.5)
+    for ax, cell in zip(axes, cells, strict=True):
         miners = [s.miner for s in cell.shares]
         xs = list(range(len(miners)))
         seeds = cell.observations
@@ -164,7 +159,7 @@ def _numeric(values: Sequence[object]) -> bool:
 def _versus_figure(
     summary: CampaignSummary, parameter: Parameter, metrics: Sequence[str]
 ) -> Figure:
-    figure = _figure(len(metrics))
+    figure, axes = _panels(len(metrics))
     numeric = _numeric(parameter.values)
     position = {
         v: float(v) if numeric and isinstance(v, int | float) else float(i)
@@ -179,7 +174,7 @@ def _versus_figure(
     # Lines of several series sit side by side at each x, a fraction of a step apart.
     step = min((b - a for a, b in itertools.pairwise(sorted(position.values()))), default=1.0)
     offsets = _spread(len(series), width=0.15 * step)
-    for ax, metric in zip(_grid(figure, len(metrics)), metrics, strict=True):
+    for ax, metric in zip(axes, metrics, strict=True):
         for offset, (key, cells) in zip(offsets, series.items(), strict=True):
             points = []
             for cell in cells:
@@ -209,8 +204,8 @@ def _versus_figure(
 
 
 def _distributions_figure(cells: Sequence[CellSummary], metrics: Sequence[str]) -> Figure:
-    figure = _figure(len(metrics))
-    for ax, metric in zip(_grid(figure, len(metrics)), metrics, strict=True):
+    figure, axes = _panels(len(metrics))
+    for ax, metric in zip(axes, metrics, strict=True):
         data = []
         labels = []
         for cell in cells:

@@ -9,7 +9,7 @@ import attrs
 
 from monerosim_core.analysis.observation import Observation, observe
 from monerosim_core.campaign.cells import Cell
-from monerosim_core.campaign.layout import CampaignDir, CampaignState, RunEntry
+from monerosim_core.campaign.layout import CampaignDir, CampaignState
 from monerosim_core.campaign.spec import CampaignSpec
 from monerosim_core.campaign.summary import CampaignSummary, summarise
 from monerosim_core.report import ReportError
@@ -27,9 +27,6 @@ class CampaignResults:
     summary: CampaignSummary
     observations: Mapping[str, Observation] = attrs.field(hash=False)
     unreadable: Mapping[str, str] = attrs.field(hash=False)
-
-    def entries_of(self, cell: Cell) -> list[RunEntry]:
-        return [r for r in self.state.runs if r.cell == cell.name]
 
 
 def collect(

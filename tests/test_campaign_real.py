@@ -1,12 +1,13 @@
 """A campaign on real daemons: 2 distributor strategies x 3 seeds of a small network
-(3 miners and a distributor, 20 simulated minutes). Every run completes, the
-campaign's files are written, each seed mines its bootstrap once, nothing is left
-running, and running the campaign again does no work."""
+(3 miners and a distributor, 20 simulated minutes: configs/campaigns/strategies.yaml).
+Every run completes, the campaign's files are written, each seed mines its bootstrap
+once, nothing is left running, and running the campaign again does no work."""
 
 from __future__ import annotations
 
 import csv
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,33 +19,8 @@ from monerosim_core.records.layout import RunDir
 
 pytestmark = [pytest.mark.daemon, pytest.mark.usefixtures("monero_binaries")]
 
-SCENARIO = """\
-general:
-  stop_time: "20m"
-  bootstrap_blocks: 100
-agents:
-  user_agents:
-    - {daemon: monerod, wallet: monero-wallet-rpc, is_miner: true, attributes: {hashrate: "50"}}
-    - {daemon: monerod, wallet: monero-wallet-rpc, is_miner: true, attributes: {hashrate: "30"}}
-    - {daemon: monerod, wallet: monero-wallet-rpc, is_miner: true, attributes: {hashrate: "20"}}
-    - daemon: monerod
-      wallet: monero-wallet-rpc
-      user_script: agents.miner_distributor
-      attributes:
-        transaction_frequency: "60"
-        min_transaction_amount: "1.0"
-        max_transaction_amount: "2.0"
-  block_controller:
-    script: agents.block_controller
-    arguments: ["--interval 120"]
-"""
-
-CAMPAIGN = """\
-scenario: network.yaml
-seeds: 3
-grid:
-  agents.user_agents[3].attributes.miner_selection_strategy: [weighted, balance]
-"""
+# The sample campaign in configs/campaigns, so the README's command is the one tested.
+CAMPAIGNS = Path(__file__).resolve().parents[1] / "configs" / "campaigns"
 STRATEGIES = ("weighted", "balance")
 # Six runs of about a minute each on an idle 2-core machine; generous for a busy one.
 TIMEOUT = 3600
@@ -74,8 +50,8 @@ def start(base: Path) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     base = tmp_path_factory.mktemp("campaign")
-    (base / "network.yaml").write_text(SCENARIO)
-    (base / "campaign.yaml").write_text(CAMPAIGN)
+    shutil.copyfile(CAMPAIGNS / "small-network.yaml", base / "small-network.yaml")
+    shutil.copyfile(CAMPAIGNS / "strategies.yaml", base / "campaign.yaml")
     code, out = start(base)
     assert code == 0, out[-5000:]
     return base / "campaign", out

@@ -321,3 +321,13 @@ def test_a_bad_campaign_file_is_one_clear_error_and_exit_2(tmp_path: Path, base:
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("monerosim: configuration error:\ncampaign.yaml:2:8: seeds:")
     assert "a count must be at least 1" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["mining-model.yaml", "strategies.yaml"])
+def test_the_sample_campaigns_are_valid(tmp_path: Path, name: str) -> None:
+    runs = {"mining-model.yaml": "1 cell(s) x 10 seed(s)", "strategies.yaml": "2 cell(s) x 3"}
+    result = run_cli(
+        "campaign", CONFIGS / "campaigns" / name, "--dir", tmp_path / "c", "--dry-run", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert runs[name] in result.stderr

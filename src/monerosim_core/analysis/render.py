@@ -14,7 +14,7 @@ from monerosim_core.analysis.compare import (
 )
 from monerosim_core.analysis.groups import RunGroup
 from monerosim_core.analysis.stats import Contingency, Distributions
-from monerosim_core.report.render.fmt import NOT_RECORDED, md_cell, md_table, pct
+from monerosim_core.report.render.fmt import NOT_RECORDED, count, md_cell, md_table, pct
 
 # Contingency tables with expected counts under this are flagged as rough.
 _ROUGH_EXPECTED = 5.0
@@ -29,7 +29,7 @@ def render_comparison(c: Comparison) -> str:
         f"- B: {_group(c.b)}",
         "",
         f"A difference is called where q < {ALPHA:g}: q is the Benjamini-Hochberg "
-        f"adjusted p-value over the {tests} tests below. Pooled tests take every "
+        f"adjusted p-value over the {count(tests, 'test')} below. Pooled tests take every "
         "block, gap or transfer as independent.",
         "",
         *_shares(c),

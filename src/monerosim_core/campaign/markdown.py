@@ -12,7 +12,7 @@ from monerosim_core.campaign.plots import DISTRIBUTIONS_PNG, SHARES_PNG, vs_png
 from monerosim_core.campaign.results import CampaignResults
 from monerosim_core.campaign.summary import CellPair, CellSummary
 from monerosim_core.report.plots import PlotOutcome
-from monerosim_core.report.render.fmt import md_cell, md_table, pct
+from monerosim_core.report.render.fmt import count, md_cell, md_table, pct
 
 _COLUMNS_PER_TABLE = 6  # cells side by side in one metrics table
 
@@ -201,7 +201,7 @@ def _differences(pairs: Sequence[CellPair]) -> list[str]:
         "over seeds, the difference B - A with its 95 % interval, Hedges' g, and "
         "Mann-Whitney's p beside it. Block counts pooled over seeds: chi-square test of "
         f"independence with Cramér's V. A difference is called at q < {ALPHA:g}, q being "
-        f"the Benjamini-Hochberg adjusted p over all {tests} tests of the campaign. Only "
+        f"the Benjamini-Hochberg adjusted p over the campaign's {count(tests, 'test')}. Only "
         "metrics with a difference are listed; summary.json has every test.",
         "",
     ]

@@ -36,3 +36,8 @@ def md_cell(value: str) -> str:
     """``value`` made safe for a table cell."""
     # A pipe or newline inside an error message would break the markdown table.
     return value.replace("|", "\\|").replace("\n", " ")
+
+
+def count(n: int, noun: str) -> str:
+    """``1 test``, ``3 tests``: a count with its noun, plural when it is not one."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

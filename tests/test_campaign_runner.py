@@ -161,6 +161,18 @@ def test_more_seeds_later_add_runs_and_keep_the_finished_ones(
     assert engine.calls == [(W, 2), (B, 2)]
 
 
+def test_a_rerun_from_another_directory_or_by_absolute_path_does_no_work(
+    tmp_path: Path, engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, directory = campaign_file(tmp_path), tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    assert run(Path("campaign.yaml"), Path("out"))[0] == ExitCode.OK
+    engine.calls.clear()
+    monkeypatch.chdir(tmp_path.parent)
+    assert run(path, directory)[0] == ExitCode.OK
+    assert engine.calls == []
+
+
 def test_a_changed_base_scenario_does_not_mix_with_finished_runs(
     tmp_path: Path, engine: FakeEngine
 ) -> None:

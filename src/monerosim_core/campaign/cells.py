@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import itertools
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,7 +107,11 @@ def cell_scenario_text(spec: CampaignSpec, cell: Cell) -> str:
     _anchor_paths(document, spec.scenario.parent)
     out = io.StringIO()
     yaml.dump(document, out)
-    header = [f"# Campaign {spec.source}, cell {cell.name}: the base scenario {spec.scenario}"]
+    # Names as the campaign file gives them, not as the command line did: the file's
+    # digest tells a resumed run whether its scenario changed, and running the
+    # campaign from another directory, or by an absolute path, changes nothing.
+    base = os.path.relpath(spec.scenario, spec.source.parent)
+    header = [f"# Campaign {spec.source.name}, cell {cell.name}: the base scenario {base}"]
     header += [f"#   with {s.parameter.path} = {show_value(s.value)}" for s in cell.settings]
     return "\n".join(header) + "\n" + out.getvalue()
 

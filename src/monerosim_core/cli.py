@@ -86,12 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-cache", action="store_true", help="mine the bootstrap; use and keep no cached one"
     )
-    p.add_argument(
-        "--progress",
-        choices=["auto", "live", "lines"],
-        default="auto",
-        help="live status line on a terminal, plain log lines otherwise (auto)",
-    )
+    _progress_option(p)
 
     p = sub.add_parser("agent", help="run one agent of a started run (used by the engines)")
     p.add_argument("agent_id")
@@ -118,6 +113,29 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="analyse a run directory and write its report")
     p.add_argument("run_dir", type=Path)
 
+    p = sub.add_parser(
+        "campaign", help="run a scenario over seeds and a grid of overrides; resumable"
+    )
+    p.add_argument("campaign_file", type=Path, metavar="CAMPAIGN")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        dest="campaign_dir",
+        help="campaign directory (default: runs/campaign-<name>); run again to resume",
+    )
+    _cache_dir_option(p)
+    p.add_argument("--no-cache", action="store_true", help="mine every run's bootstrap")
+    _progress_option(p)
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate every cell and list the runs; run nothing"
+    )
+
+    p = sub.add_parser("compare", help="two runs (or two campaign cells) side by side, with tests")
+    p.add_argument(
+        "run_a", type=Path, metavar="RUN_A", help="a run directory or a directory of runs"
+    )
+    p.add_argument("run_b", type=Path, metavar="RUN_B")
+
     p = sub.add_parser("cache", help="list or clear the cached bootstrap chains")
     p.add_argument("action", choices=["list", "clear"])
     _cache_dir_option(p)
@@ -131,6 +149,15 @@ def _shadow_options(parser: argparse.ArgumentParser) -> None:
         default=Variant.STOCK.value,
         help="stock: Shadow 3.x as released (monerod gets a compiled setsockopt shim); "
         "shadowformonero: the patched fork, no shim",
+    )
+
+
+def _progress_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=["auto", "live", "lines"],
+        default="auto",
+        help="live status line on a terminal, plain log lines otherwise (auto)",
     )
 
 

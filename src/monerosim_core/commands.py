@@ -9,6 +9,15 @@ import time
 
 from monerosim_core.agents.launch import run_agent
 from monerosim_core.agents.runtime import AgentSetupError
+from monerosim_core.analysis import (
+    GroupError,
+    MissingScipyError,
+    compare,
+    load_group,
+    render_comparison,
+    require_scipy,
+)
+from monerosim_core.campaign import CampaignError, run_campaign
 from monerosim_core.config import ConfigError
 from monerosim_core.config.model import (
     BlockControllerSpec,
@@ -65,6 +74,9 @@ EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
     PlacementError,
     StepError,
     ConvergenceTimeout,
+    CampaignError,
+    GroupError,
+    MissingScipyError,
     FileExistsError,
     FileNotFoundError,
     NotADirectoryError,
@@ -246,6 +258,23 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _campaign(args: argparse.Namespace) -> int:
+    return run_campaign(
+        args.campaign_file,
+        args.campaign_dir,
+        cache=None if args.no_cache else _cache(args),
+        progress=args.progress,
+        dry_run=args.dry_run,
+    )
+
+
+def _compare(args: argparse.Namespace) -> int:
+    require_scipy()
+    comparison = compare(load_group(args.run_a), load_group(args.run_b))
+    print(render_comparison(comparison), end="")
+    return 0
+
+
 _HANDLERS = {
     "validate": _validate,
     "plugins": _plugins,
@@ -256,4 +285,6 @@ _HANDLERS = {
     "cache": _cache_command,
     "shadow": _shadow,
     "shadow-step": _shadow_step,
+    "campaign": _campaign,
+    "compare": _compare,
 }

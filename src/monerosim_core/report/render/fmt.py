@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 NOT_RECORDED = "not recorded"
 
@@ -26,3 +26,23 @@ def short(h: str | None) -> str:
 
 def opt(value: int | None, show: Callable[[int], str] = str) -> str:
     return "" if value is None else show(value)
+
+
+def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
+    """A markdown table, as lines."""
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
+
+
+def md_cell(value: str) -> str:
+    """``value`` made safe for a table cell."""
+    # A pipe or newline inside an error message would break the markdown table.
+    return value.replace("|", "\\|").replace("\n", " ")
+
+
+def count(n: int, noun: str) -> str:
+    """``1 test``, ``3 tests``: a count with its noun, plural when it is not one."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-
 from monerosim_core.records.layout import (
     FAULTS_FILE,
     FINAL_STATE_FILE,
@@ -26,7 +24,16 @@ from monerosim_core.report.intervals import IntervalSection
 from monerosim_core.report.model import Report
 from monerosim_core.report.plots import BLOCKS_PNG, HEIGHTS_PNG, INTERVALS_PNG, PlotOutcome
 from monerosim_core.report.propagation import PropagationSection
-from monerosim_core.report.render.fmt import NOT_RECORDED, millis, opt, pct, secs, short
+from monerosim_core.report.render.fmt import (
+    NOT_RECORDED,
+    md_cell,
+    md_table,
+    millis,
+    opt,
+    pct,
+    secs,
+    short,
+)
 from monerosim_core.report.timing import TimingSection
 from monerosim_core.report.transfers import TransferCounts, TransferSection
 from monerosim_core.report.wallets import WalletSection
@@ -46,7 +53,7 @@ def render_markdown(report: Report) -> str:
         "",
         f"Run directory: `{report.run_dir}`",
         "",
-        *_table(
+        *md_table(
             ["config", "seed", "engine", "pace", "stop time", "simulated", "ended"],
             [
                 [
@@ -91,7 +98,7 @@ def _blocks_md(b: BlockSection) -> list[str]:
         + (", ".join(f"{w.agent_id} {w.blocks}" for w in b.bootstrap_winners) or "none")
         + " (not drawn from the weights, not tested).",
         "",
-        *_table(
+        *md_table(
             ["miner", "solo", "weight", "expected", "observed", "observed share"],
             [
                 [
@@ -133,7 +140,7 @@ def _blocks_md(b: BlockSection) -> list[str]:
             f"{len(b.reselections)} block(s) went to a reselected miner "
             "(counted above; many of them bias the shares):",
             "",
-            *_table(
+            *md_table(
                 ["height", "winner", "chosen first (failed)"],
                 [[str(x.height), x.winner, ", ".join(x.reselected_from)] for x in b.reselections],
             ),
@@ -162,7 +169,7 @@ def _intervals_md(i: IntervalSection) -> list[str]:
         *out,
         "Simulated seconds between consecutive non-bootstrap blocks.",
         "",
-        *_table(
+        *md_table(
             ["count", "mean", "median", "stdev", "min", "max", "configured"],
             [
                 [str(i.count)]
@@ -200,7 +207,7 @@ def _forks_md(f: ForksSection | None) -> list[str]:
         f"Relative revenue: each miner's share of the {f.main_chain_blocks} main-chain "
         "block(s) mined in the run, against its share of the hashrate.",
         "",
-        *_table(
+        *md_table(
             [
                 "miner",
                 "hashrate",
@@ -226,7 +233,7 @@ def _forks_md(f: ForksSection | None) -> list[str]:
         "",
         "Reorganisations each node logged (depth: blocks replaced):",
         "",
-        *_table(
+        *md_table(
             ["node", "reorgs", "deepest", "by depth"],
             [
                 [
@@ -254,17 +261,17 @@ def _faults_md(f: FaultSection) -> list[str]:
         return [*out, "None.", ""]
     if f.by_kind:
         out += [
-            *_table(
+            *md_table(
                 ["kind", "count", "about"],
                 [[k.kind, str(k.count), ", ".join(k.subjects)] for k in f.by_kind],
             ),
             "",
             "Timeline (simulated seconds):",
             "",
-            *_table(
+            *md_table(
                 ["sim time", "kind", "about", "noticed by", "detail"],
                 [
-                    [f"{x.sim_time:.3f}", x.kind, x.subject, x.agent, _cell(x.detail)]
+                    [f"{x.sim_time:.3f}", x.kind, x.subject, x.agent, md_cell(x.detail)]
                     for x in f.timeline[:FAULTS_SHOWN]
                 ],
             ),
@@ -319,7 +326,7 @@ def _timing_md(t: TimingSection, r: RunInfo) -> list[str]:
     ]
     if t.agents:
         out += [
-            *_table(
+            *md_table(
                 ["agent", "actions", "busy (wall)", "longest action"],
                 [
                     [a.agent_id, str(a.actions), secs(a.busy_wall), secs(a.longest_action)]
@@ -332,7 +339,7 @@ def _timing_md(t: TimingSection, r: RunInfo) -> list[str]:
         out += [
             "RPC calls by method (every process):",
             "",
-            *_table(
+            *md_table(
                 ["method", "calls", "errors", "wall", "mean"],
                 [
                     [r.method, str(r.calls), str(r.errors), secs(r.wall), f"{r.mean_ms:.1f} ms"]
@@ -357,7 +364,7 @@ def _wallets_md(w: WalletSection) -> list[str]:
         out.append(f"{FINAL_STATE_FILE} {NOT_RECORDED}: balances cannot be checked.")
     out += [
         "",
-        *_table(
+        *md_table(
             [
                 "wallet",
                 "miner",
@@ -401,7 +408,7 @@ def _wallets_md(w: WalletSection) -> list[str]:
         out += [
             "Blocks paid to an address other than the winner's registered one:",
             "",
-            *_table(
+            *md_table(
                 ["height", "winner", "paid to", "registered"],
                 [
                     [str(p.height), p.winner, p.paid_to, p.registered or "none"]
@@ -420,7 +427,7 @@ def _transfers_md(t: TransferSection | None) -> list[str]:
     rows = [["all", *_count_cells(t.totals)]]
     rows += [[k.kind, *_count_cells(k.counts)] for k in t.by_kind]
     out += [
-        *_table(["kind", "records", "sent", "confirmed", "pending", "failed"], rows),
+        *md_table(["kind", "records", "sent", "confirmed", "pending", "failed"], rows),
         "",
         f"{t.retried} transfer(s) needed more than one attempt.",
         "",
@@ -429,9 +436,9 @@ def _transfers_md(t: TransferSection | None) -> list[str]:
         out += [
             "Failed, by cause:",
             "",
-            *_table(
+            *md_table(
                 ["cause", "count", "example error"],
-                [[c.cause, str(c.count), _cell(c.example or "")] for c in t.failed_by_cause],
+                [[c.cause, str(c.count), md_cell(c.example or "")] for c in t.failed_by_cause],
             ),
             "",
         ]
@@ -445,7 +452,7 @@ def _transfers_md(t: TransferSection | None) -> list[str]:
         f"blocks; in simulated time mean {secs(conf.mean_seconds)}, "
         f"median {secs(conf.median_seconds)}.",
         "",
-        *_table(
+        *md_table(
             ["within", "confirmed", "share"],
             [[f"{w.blocks} block(s)", str(w.count), pct(w.share)] for w in conf.within],
         ),
@@ -496,7 +503,7 @@ def _chain_md(
             f"{c.in_sync} of {len(c.nodes)} nodes on the majority tip "
             f"(height {opt(c.majority_height)}, hash `{short(c.majority_hash)}`).",
             "",
-            *_table(
+            *md_table(
                 ["node", "height", "top hash", "in sync"],
                 [
                     [
@@ -522,7 +529,7 @@ def _chain_md(
         )
         out += [
             "",
-            *_table(
+            *md_table(
                 ["start", "end", "duration", "heights", "detail"],
                 [
                     [
@@ -530,7 +537,7 @@ def _chain_md(
                         secs(e.end_sim_time) if e.end_sim_time is not None else "open",
                         secs(e.duration),
                         ", ".join(f"{h.agent_id} {h.height}" for h in e.heights),
-                        _cell(e.detail),
+                        md_cell(e.detail),
                     ]
                     for e in s.events
                 ],
@@ -562,7 +569,7 @@ def _propagation_md(p: PropagationSection | None) -> list[str]:
         "",
     ]
     rows = [("every node", p.delays), ("reached all nodes", p.reached_all)]
-    out += _table(
+    out += md_table(
         ["delay", "count", "mean", "median", "90th percentile", "max"],
         [
             [name, str(s.count), millis(s.mean), millis(s.median), millis(s.p90), millis(s.max)]
@@ -575,7 +582,7 @@ def _propagation_md(p: PropagationSection | None) -> list[str]:
     if p.nodes:
         out += [
             "",
-            *_table(
+            *md_table(
                 ["node", "blocks received", "mean delay", "max delay"],
                 [[n.node, str(n.blocks), millis(n.mean), millis(n.max)] for n in p.nodes],
             ),
@@ -601,16 +608,3 @@ def _count_cells(c: TransferCounts) -> list[str]:
 
 def _chi(statistic: float, dof: int, p: float) -> str:
     return f"statistic {statistic:.4g}, dof {dof}, p-value {p:.4g}"
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
-    return [
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---" for _ in header) + "|",
-        *("| " + " | ".join(row) + " |" for row in rows),
-    ]
-
-
-def _cell(value: str) -> str:
-    # A pipe or newline inside an error message would break the markdown table.
-    return value.replace("|", "\\|").replace("\n", " ")

@@ -6,7 +6,9 @@ takes no simulated time. For every block it asks discovery for the miners, the
 configured strategy for a winner among the reachable ones, the winner's mining
 behaviour which block to build on (:mod:`.race`), and then the winner's node:
 
-1. waits (bounded) until that node holds the parent block;
+1. makes sure that node holds the parent block, handing it the blocks it lacks from
+   the node that mined them (peers usually deliver first; a loaded machine must not
+   change who wins, so the controller does not wait on the relay);
 2. waits (bounded) until it holds the transfers due in the block
    (:mod:`monerosim_core.agents.settling`);
 3. takes a block template on the parent paying the winner's wallet (checking that it
@@ -23,8 +25,8 @@ behaviour says what to publish; published blocks are read from the private node
 and submitted to every node of the network (monerod does not relay a block that
 only ties, so handing it to one node would leave the others unaware of the tie).
 The private node receives the public blocks it lacks when the miner builds on
-the public chain. Which chain wins is then up to the nodes' own fork choice; the
-final state records what it was.
+the public chain (handed over the same way). Which chain wins is then up to the
+nodes' own fork choice; the final state records what it was.
 """
 
 from __future__ import annotations
@@ -438,11 +440,18 @@ class BlockController:
     def _hold_parent(
         self, agent_id: str, node: DaemonClient, parent: BlockRef, *, private: bool
     ) -> bool:
-        """Wait (bounded) until ``node`` holds ``parent``; True when it is the node's
-        tip, False when it holds it off its main chain. A private node is handed
-        the public blocks it lacks instead of waiting."""
+        """Make sure ``node`` holds ``parent``; True when it is the node's tip, False
+        when it holds it off its main chain.
+
+        A node that lacks it is handed the missing blocks by RPC from a node known to
+        hold them (the withholding miner's public node for its private node; the node
+        that mined ``parent`` for any other), as transfers are handed over: who wins
+        a block must not depend on how fast this machine relays blocks. Only without
+        such a node does it wait (bounded) for the peers to deliver.
+        """
         if self.tip_holder == (agent_id, parent.hash):
             return True
+        source = self._holder_of(parent, private=private)
         deadline = time.monotonic() + timeouts().tip_wait
         while True:
             top = node.get_tip()
@@ -450,8 +459,9 @@ class BlockController:
                 return True
             if self._holds(node, parent.hash):
                 return False
-            if private:
-                self._hand_public_blocks(node, parent)
+            if source is not None:
+                self._hand_blocks(node, source, parent, agent_id)
+                source = None  # handed over: from now on the node must hold it
                 continue
             if time.monotonic() > deadline:
                 raise NodeBehind(
@@ -460,28 +470,46 @@ class BlockController:
                 )
             time.sleep(TIP_POLL)
 
-    def _hand_public_blocks(self, private: DaemonClient, tip: BlockRef) -> None:
-        """Submit to the withholding miner's private node the public blocks from the
-        last one it holds up to ``tip``, read from its own public node."""
-        assert self.withholder is not None
-        agent_id = self.withholder
-        source = self.rt.daemon(self.rt.discovery.get_agent(agent_id))
+    def _holder_of(self, parent: BlockRef, *, private: bool) -> tuple[str, DaemonClient] | None:
+        """A node that holds ``parent`` or soon will (agent id, client), if one is known."""
+        if private:
+            assert self.withholder is not None
+            holder = self.withholder
+        elif self.tip_holder is not None and self.tip_holder[1] == parent.hash:
+            holder = self.tip_holder[0]
+        else:
+            return None
+        return holder, self.rt.daemon(self.rt.discovery.get_agent(holder))
+
+    def _hand_blocks(
+        self,
+        target: DaemonClient,
+        source: tuple[str, DaemonClient],
+        tip: BlockRef,
+        agent_id: str,
+    ) -> None:
+        """Submit to ``target`` the blocks from the last one it holds up to ``tip``,
+        read from the node ``source`` (waiting, bounded, until that node has ``tip``)."""
+        holder, node = source
         deadline = time.monotonic() + timeouts().tip_wait
-        while not self._holds(source, tip.hash):
+        while not self._holds(node, tip.hash):
             if time.monotonic() > deadline:
-                raise NodeBehind(f"node of {agent_id} lacks public block {tip.hash[:12]}")
+                raise NodeBehind(f"node of {holder} lacks block {tip.hash[:12]}")
             time.sleep(TIP_POLL)
         missing, block_hash = [], tip.hash
-        while not self._holds(private, block_hash):
+        while not self._holds(target, block_hash):
             missing.append(block_hash)
-            block_hash = source.get_block_header_by_hash(block_hash).prev_hash
+            block_hash = node.get_block_header_by_hash(block_hash).prev_hash
         for block_hash in reversed(missing):
             try:
-                private.submit_block(source.get_block(block_hash=block_hash).blob)
+                target.submit_block(node.get_block(block_hash=block_hash).blob)
             except RpcError:
-                if not self._holds(private, block_hash):
+                if not self._holds(target, block_hash):
                     raise
-        self.rt.log.info("private node of %s given %d public block(s)", agent_id, len(missing))
+        if missing:
+            self.rt.log.info(
+                "node of %s handed %d block(s) from %s's", agent_id, len(missing), holder
+            )
 
     @staticmethod
     def _holds(node: DaemonClient, block_hash: str) -> bool:

@@ -215,7 +215,11 @@ def test_an_override_path_that_does_not_fit_says_where_it_breaks(
 
 
 def test_a_relative_gml_path_still_finds_its_file_from_the_cell(tmp_path: Path) -> None:
-    (tmp_path / "net.gml").write_text("graph [\n]\n")
+    (tmp_path / "net.gml").write_text(  # one node, as Shadow's rules (checked at load) want
+        'graph [\n  node [\n    id 0\n    host_bandwidth_up "1 Gbit"\n'
+        '    host_bandwidth_down "1 Gbit"\n  ]\n  edge [\n    source 0\n    target 0\n'
+        '    latency "1 ms"\n  ]\n]\n'
+    )
     base = write(
         tmp_path,
         """\

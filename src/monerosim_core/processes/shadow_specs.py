@@ -55,13 +55,17 @@ def simulated_node_spec(name: str, data_dir: Path, host_ip: str, peers: Sequence
     )
 
 
-def simulated_wallet_spec(name: str, wallet_dir: Path) -> WalletSpec:
-    """monero-wallet-rpc for the monerod on its own simulated host."""
+def simulated_wallet_spec(
+    name: str, wallet_dir: Path, daemon_login: tuple[str, str] | None
+) -> WalletSpec:
+    """monero-wallet-rpc for the monerod on its own simulated host (behind
+    ``daemon_login``)."""
     return WalletSpec(
         name=name,
         wallet_dir=wallet_dir,
         rpc_port=WALLET_RPC_PORT,
         daemon_address=f"{HOST_LOOPBACK}:{DAEMON_RPC_PORT}",
+        daemon_login=daemon_login,
         host=ANY_ADDRESS,
         extra_args=("--confirm-external-bind",),
     )

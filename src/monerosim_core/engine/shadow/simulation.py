@@ -132,7 +132,7 @@ def write_simulation(
     specs: list[NodeSpec | WalletSpec] = [*nodes.values(), *wallets.values()]
     for spec in specs:
         spec.prepare()  # data directories, the wallets' login files
-    run.write_credentials({spec.name: spec.login for spec in wallets.values()})
+    run.write_credentials({spec.name: spec.login for spec in specs})
     shim = build_shim(simulation.directory) if variant is Variant.STOCK else None
     document = shadow_document(simulation, nodes, wallets, shim, run_seed)
     _dump(document, simulation.config)
@@ -176,7 +176,9 @@ def _daemon_specs(
         )
         if host.agent.agent.wallet_rpc_port is not None:
             wallets[agent_id] = simulated_wallet_spec(
-                wallet_process_name(agent_id), run.node_dir(agent_id) / "wallet"
+                wallet_process_name(agent_id),
+                run.node_dir(agent_id) / "wallet",
+                nodes[agent_id].login,
             )
     return nodes, wallets
 

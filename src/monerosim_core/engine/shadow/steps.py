@@ -35,7 +35,7 @@ from monerosim_core.engine.convergence import wait_peered
 from monerosim_core.engine.final_state import record_final_state
 from monerosim_core.engine.shadow.placement import peers_per_node
 from monerosim_core.engine.shadow.simulation import Step
-from monerosim_core.planning.plan import wallet_process_name
+from monerosim_core.planning.plan import node_process_name, wallet_process_name
 from monerosim_core.planning.prepare import run_scenario
 from monerosim_core.records.layout import RunDir
 from monerosim_core.records.registry import (
@@ -91,8 +91,9 @@ def run_step(step: Step, run: RunDir) -> None:
 def set_up(run: RunDir, solo_threshold: float) -> None:
     registry = read_registry(run.shared)
     network = run_scenario(run, run.read_info()).network
-    daemons = _daemons(registry)
-    wallets = _wallets(registry, run.read_credentials())
+    credentials = run.read_credentials()
+    daemons = _daemons(registry, credentials)
+    wallets = _wallets(registry, credentials)
     limits = timeouts()
     probes: dict[str, Callable[[], object]] = {
         **{f"{a} monerod": client.get_tip for a, client in daemons.items()},
@@ -124,7 +125,7 @@ def set_up(run: RunDir, solo_threshold: float) -> None:
 def final_state(run: RunDir) -> None:
     registry = read_registry(run.shared)
     credentials = run.read_credentials()
-    daemons = _daemons(registry)
+    daemons = _daemons(registry, credentials)
     wallets = {
         a.id: SimulatedWallet(a, credentials.get(wallet_process_name(a.id)))
         for a in registry.agents
@@ -145,9 +146,13 @@ def final_state(run: RunDir) -> None:
     log.info("final state recorded")
 
 
-def _daemons(registry: Registry) -> dict[str, DaemonClient]:
+def _daemons(
+    registry: Registry, credentials: Mapping[str, tuple[str, str]]
+) -> dict[str, DaemonClient]:
     return {
-        a.id: DaemonClient(a.ip_addr, a.daemon_rpc_port)
+        a.id: DaemonClient(
+            a.ip_addr, a.daemon_rpc_port, login=credentials.get(node_process_name(a.id))
+        )
         for a in registry.agents
         if a.daemon_rpc_port is not None
     }

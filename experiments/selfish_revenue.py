@@ -97,7 +97,9 @@ def daemon_point(
     started = time.monotonic()
     done = subprocess.run(
         [
-            str(ROOT / ".venv/bin/monerosim"),
+            sys.executable,
+            "-m",
+            "monerosim_core.cli",
             "run",
             str(config),
             "--run-dir",

@@ -74,7 +74,7 @@ def test_both_are_installed_under_their_names() -> None:
 
 
 @pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0])
-@pytest.mark.parametrize("alpha", [0.2, 0.3, 0.4])
+@pytest.mark.parametrize("alpha", [0.25, 0.4])
 def test_selfish_revenue_follows_eyal_and_sirer(alpha: float, gamma: float) -> None:
     """Over 40,000 blocks the standard error of the revenue is below 0.006 here
     (measured over seeds at alpha = 0.4); the tolerance is about three of them."""
@@ -121,7 +121,7 @@ def lead_stubborn_revenue(alpha: float, gamma: float, blocks: int, seed: int) ->
     return pool_final / (pool_final + honest_final + honest)
 
 
-@pytest.mark.parametrize("gamma", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("gamma", [0.5, 1.0])
 @pytest.mark.parametrize("alpha", [0.25, 0.4])
 def test_lead_stubborn_revenue_matches_an_independent_model(alpha: float, gamma: float) -> None:
     outcome = simulate_race(

@@ -39,7 +39,7 @@ from monerosim_core.engine.bootstrap import Bootstrap
 from monerosim_core.engine.bootstrap_cache import BootstrapCache, CacheError
 from monerosim_core.engine.convergence import ConvergenceTimeout
 from monerosim_core.engine.final_state import record_final_state
-from monerosim_core.engine.network import Network, WalletMismatch, start_network
+from monerosim_core.engine.network import Network, WalletMismatch, WalletNotReady, start_network
 from monerosim_core.engine.progress import Progress
 from monerosim_core.exit_codes import ExitCode
 from monerosim_core.planning.plan import BLOCK_CONTROLLER_ID, Plan, agent_process_name
@@ -74,6 +74,7 @@ EXPECTED_RUN_ERRORS: tuple[type[Exception], ...] = (
     EngineError,
     CacheError,
     WalletMismatch,
+    WalletNotReady,
     ConductorError,
     ControllerError,
     SupervisorError,
@@ -236,6 +237,7 @@ class LocalRun:
         self.phases["bootstrap"] = time.monotonic() - started
         started = time.monotonic()
         restoring = self.network.wait_for_wallets()
+        self.network.sync_wallets(timeout=timeouts().sync)
         self.phases["wallets"] = time.monotonic() - started  # what the restores added
         log.info("wallets took %.1f s, %.1f s of it after the bootstrap",
                  restoring, self.phases["wallets"])  # fmt: skip

@@ -33,7 +33,7 @@ from monerosim_core.processes.specs import NodeSpec, WalletSpec
 from monerosim_core.processes.supervisor import ManagedProcess, ProcessSupervisor
 from monerosim_core.records.layout import RunDir
 from monerosim_core.records.registry import write_registry
-from monerosim_core.rpc import DaemonClient
+from monerosim_core.rpc import DaemonClient, RpcError
 from monerosim_core.timeouts import timeouts
 
 log = logging.getLogger("monerosim.engine")
@@ -41,6 +41,13 @@ log = logging.getLogger("monerosim.engine")
 
 class WalletMismatch(Exception):
     """A restored wallet's address is not the one derived from the run seed."""
+
+
+class WalletNotReady(Exception):
+    """A wallet could not scan its node's chain before simulated time starts."""
+
+
+WALLET_RETRY = 0.2  # wall seconds between refreshes of a wallet not yet connected
 
 
 @attrs.define
@@ -60,6 +67,25 @@ class Network:
         """Block until every wallet is restored (raising what went wrong); the wall
         seconds the restores took (they run in the background from the start)."""
         return 0.0 if self._restoring is None else self._restoring.result()
+
+    def sync_wallets(self, timeout: float) -> None:
+        """Have every wallet scan up to its node's tip, retrying while its wallet-rpc
+        has not reached its node yet ("no connection to daemon"), so that no agent's
+        first read at simulated t=0 depends on how fast this machine started them.
+
+        :raises WalletNotReady: a wallet still failing after ``timeout`` wall seconds.
+        """
+        deadline = time.monotonic() + timeout
+        for agent_id, process in self.wallets.items():
+            with process.wallet_client() as wallet:
+                while True:
+                    try:
+                        wallet.refresh()
+                        break
+                    except RpcError as exc:
+                        if time.monotonic() > deadline:
+                            raise WalletNotReady(f"wallet of {agent_id}: {exc}") from None
+                        time.sleep(WALLET_RETRY)
 
     def close_clients(self) -> None:
         for client in [*self.daemons.values(), *self.private_daemons.values()]:

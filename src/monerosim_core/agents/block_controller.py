@@ -446,8 +446,9 @@ class BlockController:
         A node that lacks it is handed the missing blocks by RPC from a node known to
         hold them (the withholding miner's public node for its private node; the node
         that mined ``parent`` for any other), as transfers are handed over: who wins
-        a block must not depend on how fast this machine relays blocks. Only without
-        such a node does it wait (bounded) for the peers to deliver.
+        a block must not depend on how fast this machine relays blocks. Without such
+        a node, or under Shadow (where relay is simulated), it waits (bounded) for
+        the peers to deliver.
         """
         if self.tip_holder == (agent_id, parent.hash):
             return True
@@ -475,6 +476,8 @@ class BlockController:
         if private:
             assert self.withholder is not None
             holder = self.withholder
+        elif not self.rt.info.hand_over_transfers:
+            return None  # Shadow: propagation is simulated and measured, never helped
         elif self.tip_holder is not None and self.tip_holder[1] == parent.hash:
             holder = self.tip_holder[0]
         else:

@@ -106,9 +106,10 @@ class RunInfo:
     ``conductor`` is the socket of the local engine's conductor. Under Shadow
     (``engine: shadow``) agents read ``chain_epoch`` as the process clock's value
     at t=0. ``hand_over_transfers``: the block controller hands each transfer due
-    in a block to the winner when the network has not (local engine, where real
-    propagation is wall-clock time); under Shadow propagation is simulated and
-    the controller only counts what is missing.
+    in a block to the winner when the network has not, and the parent block to a
+    winner's node that lacks it (local engine, where real propagation is wall-clock
+    time); under Shadow propagation is simulated and the controller only counts
+    what is missing.
     """
 
     config: str

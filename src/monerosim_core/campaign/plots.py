@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from monerosim_core.campaign.cells import Cell, show_value
 from monerosim_core.campaign.spec import Parameter
 from monerosim_core.campaign.summary import CampaignSummary, CellSummary
-from monerosim_core.report.plots import PlotOutcome
+from monerosim_core.report.plots import PlotOutcome, matplotlib_missing, png_saver
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -61,22 +61,12 @@ def write_campaign_plots(
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.glob("*.png"):
         stale.unlink()  # a plot the data no longer allows must not linger
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-    except ImportError as exc:
-        return PlotOutcome(
-            files=(),
-            skipped=(),
-            unavailable=f"matplotlib is not importable ({exc}); "
-            "install the extra with `pip install 'monerosim-core[plots]'`",
-        )
+    missing = matplotlib_missing()
+    if missing is not None:
+        return missing
     files: list[str] = []
     skipped: list[str] = []
-
-    def save(name: str, figure: Figure) -> None:
-        FigureCanvasAgg(figure)
-        figure.savefig(out_dir / name, dpi=100)
-        files.append(name)
+    save = png_saver(out_dir, files)
 
     with_runs = [c for c in summary.cells if c.observations]
     if not with_runs:

@@ -8,7 +8,7 @@ global state of a process that imported monerosim.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,33 @@ class PlotOutcome:
     unavailable: str | None = None
 
 
+def matplotlib_missing() -> PlotOutcome | None:
+    """None when matplotlib can draw; otherwise the outcome that says why nothing was."""
+    try:
+        import matplotlib.backends.backend_agg  # noqa: F401
+    except ImportError as exc:
+        return PlotOutcome(
+            files=(),
+            skipped=(),
+            unavailable=f"matplotlib is not importable ({exc}); "
+            "install the extra with `pip install 'monerosim-core[plots]'`",
+        )
+    return None
+
+
+def png_saver(out_dir: Path, files: list[str]) -> Callable[[str, Figure], None]:
+    """A function that writes a figure as ``out_dir/name`` (on an Agg canvas) and
+    adds ``name`` to ``files``."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def save(name: str, figure: Figure) -> None:
+        FigureCanvasAgg(figure)
+        figure.savefig(out_dir / name, dpi=100)
+        files.append(name)
+
+    return save
+
+
 def write_plots(
     out_dir: Path,
     *,
@@ -54,24 +81,14 @@ def write_plots(
     # summary that says it was not drawn.
     for name in ALL_PNGS:
         (out_dir / name).unlink(missing_ok=True)
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        return PlotOutcome(
-            files=(),
-            skipped=(),
-            unavailable=f"matplotlib is not importable ({exc}); "
-            "install the extra with `pip install 'monerosim-core[plots]'`",
-        )
+    missing = matplotlib_missing()
+    if missing is not None:
+        return missing
+    from matplotlib.figure import Figure
 
     files: list[str] = []
     skipped: list[str] = []
-
-    def save(name: str, figure: Figure) -> None:
-        FigureCanvasAgg(figure)
-        figure.savefig(out_dir / name, dpi=100)
-        files.append(name)
+    save = png_saver(out_dir, files)
 
     if shares:
         save(BLOCKS_PNG, _blocks_figure(Figure(figsize=(8, 4.5), layout="constrained"), shares))

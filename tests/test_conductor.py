@@ -49,7 +49,9 @@ class Driven:
 def make_conductor(tmp_path: Path) -> Iterator[Callable[..., Driven]]:
     made: list[Driven] = []
 
-    def make(agents: list[str], stop_time: float, **options: float | None) -> Driven:
+    def make(
+        agents: list[str], stop_time: float, leaders: frozenset[str] = frozenset(), **options: float
+    ) -> Driven:
         conductor = Conductor(
             socket_path=tmp_path / f"c{len(made)}.sock",
             expected=frozenset(agents),
@@ -57,6 +59,7 @@ def make_conductor(tmp_path: Path) -> Iterator[Callable[..., Driven]]:
             speed=options.get("speed"),
             action_limit=options.get("action_limit") or 30.0,
             start_limit=options.get("start_limit") or 30.0,
+            leaders=leaders,
         )
         driven = Driven(conductor)
         made.append(driven)
@@ -71,10 +74,17 @@ def make_conductor(tmp_path: Path) -> Iterator[Callable[..., Driven]]:
 
 
 def periodic_agent(
-    driven: Driven, agent_id: str, period: float, work: float, seen: list[tuple[float, str]]
+    driven: Driven,
+    agent_id: str,
+    period: float,
+    work: float,
+    seen: list[tuple[float, str]],
+    *,
+    log_end: bool = False,
 ) -> threading.Thread:
     """An agent acting every ``period`` simulated seconds, each action taking ``work``
-    wall seconds; it records the simulated time of each action."""
+    wall seconds; it records the simulated time of each action (and, with
+    ``log_end``, its end, as ``"<agent_id> done"``)."""
 
     def run() -> None:
         clock = ConductorClock(driven.conductor.socket_path, agent_id, threading.Event())
@@ -84,6 +94,8 @@ def periodic_agent(
             while True:
                 seen.append((clock.now(), agent_id))
                 time.sleep(work)
+                if log_end:
+                    seen.append((clock.now(), f"{agent_id} done"))
                 next_time += period
                 if not clock.sleep_until(next_time):
                     break
@@ -119,6 +131,31 @@ def test_time_is_exact_and_waits_for_a_slow_agent(make_conductor: Callable[..., 
     assert driven.conductor.now == 100.0
     assert driven.conductor.timing["slow"].actions == 4
     assert driven.conductor.timing["slow"].busy_wall >= 0.8
+
+
+def test_a_leader_acts_alone_before_the_others_at_a_shared_instant(
+    make_conductor: Callable[..., Driven],
+) -> None:
+    """The block controller's rule: at an instant it shares with others, it acts
+    first and alone, however long it takes and however the threads are scheduled."""
+    driven = make_conductor(
+        ["controller", "user"], stop_time=50.0, leaders=frozenset({"controller"})
+    )
+    seen: list[tuple[float, str]] = []
+    threads = [
+        periodic_agent(driven, "controller", 10.0, 0.1, seen, log_end=True),
+        periodic_agent(driven, "user", 5.0, 0.0, seen),
+    ]
+    driven.join()
+    for t in threads:
+        t.join(10)
+    assert driven.error is None
+    shared = [10.0 * i for i in range(5)]
+    for instant in shared[1:]:  # t=0 is the start barrier, where everyone starts together
+        at = [who for t, who in seen if t == instant]
+        assert at == ["controller", "controller done", "user"], (instant, at)
+    assert [t for t, who in seen if who == "user"] == [5.0 * i for i in range(10)]
+    assert driven.conductor.advances == 9  # 5, 10, ..., 45: the follower's turn is no advance
 
 
 def test_speed_caps_the_pace(make_conductor: Callable[..., Driven]) -> None:

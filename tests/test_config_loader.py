@@ -353,6 +353,24 @@ def test_few_bootstrap_blocks_and_ignored_attributes_warn(load: Load) -> None:
     )
 
 
+def test_a_transfer_window_before_blocks_warns_that_blocks_then_depend_on_the_machine(
+    load: Load,
+) -> None:
+    default = load("general: {stop_time: 600}\nagents: {user_agents: [{daemon: monerod}]}\n")
+    assert default.network.tx_propagation == 0.0 and default.warnings == ()
+    scenario = load(
+        """\
+        general: {stop_time: 600}
+        network: {tx_propagation: 5}
+        agents: {user_agents: [{daemon: monerod}]}
+        """
+    )
+    assert scenario.network.tx_propagation == 5.0
+    [warning] = scenario.warnings
+    assert warning.startswith("scenario.yaml:2:27: network.tx_propagation: 5 s: on the local")
+    assert "depends on this machine's speed" in warning
+
+
 def test_path_objects_are_accepted_and_kept_as_given(tmp_path: Path) -> None:
     path = tmp_path / "scenario.yaml"
     path.write_text(dedent(ONE_MINER))

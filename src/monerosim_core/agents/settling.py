@@ -1,8 +1,12 @@
 """Settling before a block: the transfers due in it must be in the winner's pool.
 
 The rule (``network.tx_propagation``, P): before the block at simulated time T,
-every transfer sent before T - P must be in the winning node's pool; transfers
-sent in [T - P, T) may miss the block, as they could on a real network.
+every transfer sent before T - P must be in the winning node's pool. With the
+default P = 0 that is every transfer sent before T (one sent at T comes after the
+block: the conductor lets the controller act first), so what a block holds does
+not depend on the machine. A positive P leaves the transfers sent in [T - P, T)
+to the real relay: they may miss the block, as on a real network, but whether
+they do then depends on the machine's speed (the config loader warns).
 
 Why it needs help: transfers spread between nodes in real time (Dandelion++ keeps
 a new one in its stem phase for 0.25-7 s, measured on 3 nodes), but simulated time

@@ -6,8 +6,12 @@ in the run's transfers journal; a sent transfer later seen in a block gets a
 
 The sender's wallet relays a transfer through its own node, and the nodes pass it on
 as a real network does (Dandelion++); the block controller makes sure that the
-transfers due in a block are in the winner's pool (:mod:`.settling`). Failures are
-sorted by what retrying can do about them:
+transfers due in a block are in the winner's pool (:mod:`.settling`). On the local
+engine a transfer is also built on the chain as it is at its instant: the sender's
+node is first given the time the relay needs (bounded) to hold the last block
+mined, so the sender's view (``sent_height``) does not depend on the machine's
+speed; under Shadow the node's view is what the simulated network delivered.
+Failures are sorted by what retrying can do about them:
 
 - transient (daemon busy or unreachable, not enough decoys yet): retried with
   exponential backoff, up to ``max_retries`` more attempts;
@@ -29,8 +33,14 @@ from collections.abc import Callable, Iterable
 import attrs
 
 from monerosim_core.agents.runtime import AgentRuntime
+from monerosim_core.records.layout import JournalFollower
 from monerosim_core.records.registry import Agent
-from monerosim_core.records.schema import ConfirmationRecord, TransferKind, TransferRecord
+from monerosim_core.records.schema import (
+    BlockRecord,
+    ConfirmationRecord,
+    TransferKind,
+    TransferRecord,
+)
 from monerosim_core.rpc import (
     DaemonClient,
     RpcConnectionError,
@@ -44,6 +54,7 @@ from monerosim_core.timeouts import timeouts
 ATOMIC_PER_XMR = 10**12
 BACKOFF_BASE = 0.5  # wall seconds before the first retry; doubles each time
 BACKOFF_CAP = 8.0
+TIP_POLL = 0.01  # wall seconds between looks at the sender's node's tip
 
 # wallet-rpc error codes (wallet_rpc_server_error_codes.h)
 _TRANSIENT_CODES = {
@@ -93,6 +104,11 @@ class TransferSender:
     max_retries: int
     addresses: dict[str, str] = attrs.field(factory=dict)
     unconfirmed: set[str] = attrs.field(factory=set)
+    _blocks: JournalFollower[BlockRecord] = attrs.field(init=False)
+    _public_height: int = attrs.field(default=0, init=False)  # of the last public block
+
+    def __attrs_post_init__(self) -> None:
+        self._blocks = self.rt.run.blocks.follow()
 
     def address_of(self, agent: Agent) -> str:
         """The agent's wallet address: from the registry, or asked of its wallet once."""
@@ -180,8 +196,21 @@ class TransferSender:
             self.unconfirmed.discard(confirmation.tx_hash)
 
     def _top_height(self, sender: Agent) -> int | None:
+        """The sender's node's height, once it holds the last public block mined
+        (local engine; waits at most ``tip_wait`` wall seconds for the relay)."""
+        node = self.rt.daemon(sender)
         try:
-            return self.rt.daemon(sender).get_tip().height
+            height = node.get_tip().height
+            if not self.rt.info.hand_over_transfers:
+                return height
+            for block in self._blocks.read_new():
+                if not block.private:
+                    self._public_height = max(self._public_height, block.height)
+            deadline = time.monotonic() + timeouts().tip_wait
+            while height < self._public_height and time.monotonic() < deadline:
+                time.sleep(TIP_POLL)
+                height = node.get_tip().height
+            return height
         except RpcError:
             return None
 

@@ -85,7 +85,15 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
     latency_ms = network.find("latency", LATENCY)
     bandwidth = network.find("bandwidth", BANDWIDTH)
     packet_loss = network.find("packet_loss", FRACTION)
-    tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 5.0)
+    tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 0.0)
+    if tx_propagation > 0:
+        network.warning(
+            "tx_propagation",
+            f"{tx_propagation:g} s: on the local engine a transfer sent in the last "
+            f"{tx_propagation:g} s before a block is in it only if the relay happens to "
+            "deliver it in time, so that block's content depends on this machine's speed "
+            "(0 puts every earlier transfer in the block)",
+        )
     gamma = network.get("gamma", number_between(0.0, 1.0, "share of honest mining"), 0.0)
     peering = network.get("peering", choice({p.value: p for p in Peering}), Peering.FULL_MESH)
     out_degree = network.find("out_degree", whole_number(minimum=1))

@@ -259,6 +259,7 @@ class LocalRun:
             speed=self.run.read_info().speed,
             action_limit=limits.action,
             start_limit=limits.process_start,
+            leaders=frozenset({BLOCK_CONTROLLER_ID}),
         )
         self.run.update_info(conductor=str(self.conductor.socket_path))
         for agent_id in acting:

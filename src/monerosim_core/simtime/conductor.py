@@ -7,6 +7,13 @@ no simulated time however long it takes in wall time, and intervals are exact on
 loaded machine as on an idle one. The run goes as fast as the agents' actions allow;
 ``speed`` (simulated seconds per wall second) only caps the pace, for watching.
 
+Agents due at one instant act together, except the ``leaders``: they act first and
+alone, and the others wake at that instant once the leaders wait again. The engine
+makes the block controller the leader, so the block due at T is mined from the
+state before T, and a transfer sent at T goes into a later block, however the
+machine schedules the processes (as under Shadow, where the transfer's own RPC
+calls take simulated time).
+
 Bounded and recorded: an agent busy longer than ``action_limit`` wall seconds is
 :class:`AgentHung`; one whose connection closes mid-run is :class:`AgentLost`.
 Both name the agent; the engine then stops the run cleanly.
@@ -78,6 +85,7 @@ class Conductor:
     """Simulated time for the agents ``expected``, from 0 to ``stop_time``.
 
     ``speed``: None for full pace, else the most simulated seconds per wall second.
+    ``leaders``: agents that act alone, before the others, at an instant they share.
     """
 
     socket_path: Path
@@ -86,6 +94,7 @@ class Conductor:
     speed: float | None
     action_limit: float
     start_limit: float
+    leaders: frozenset[str] = frozenset()
     now: float = 0.0
     finished: bool = False
     started_wall: float | None = None  # time.time() at t=0
@@ -327,11 +336,15 @@ class Conductor:
         release = self._pace_release()
         if release > time.monotonic():
             return False
+        if upcoming > self.now:
+            self.advances += 1
         self.now = upcoming
-        self.advances += 1
-        for peer in self._live():
-            if peer.waiting_until is not None and peer.waiting_until <= upcoming:
-                self._answer(peer)
+        due = [
+            p for p in self._live() if p.waiting_until is not None and p.waiting_until <= upcoming
+        ]
+        leading = [p for p in due if p.agent_id in self.leaders]
+        for peer in leading or due:
+            self._answer(peer)
         return True
 
     def _answer(self, peer: _Peer, *, stop: bool = False) -> None:

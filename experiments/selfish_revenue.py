@@ -1,7 +1,7 @@
 """Selfish mining's relative revenue against Eyal and Sirer's curve, in two layers.
 
-Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150]
-[--daemon-alphas 0.25 0.4] [--plot docs/selfish_revenue.png]``
+Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
+--daemon-half-width 0.03] [--daemon-alphas 0.25 0.4] [--plot docs/selfish_revenue.png]``
 
 1. **The controller's decisions** (no daemons): for every alpha and gamma of the
    grid, ``--seeds`` races of ``--blocks`` blocks decided by the block controller's
@@ -13,7 +13,10 @@ Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150]
    pool's share of the main chain as the run's report measured it (the daemons'
    own fork choice), with a 95 % interval from batch means (the main chain cut in
    ten consecutive batches: races last a few blocks, so batches are close to
-   independent). ``--daemon-blocks 0`` skips this layer.
+   independent). ``--daemon-blocks 0`` skips this layer. ``--daemon-half-width H``
+   sizes each point's run instead: the blocks its interval needs for a half-width
+   of H, from the spread of the model's races at that point (revenue varies far
+   more at alpha 0.4, where races are long, than at 0.1).
 
 Prints one table and writes the plot (theory curves, the model's points, the real
 daemons' points) when matplotlib is installed.
@@ -77,6 +80,16 @@ def model_point(alpha: float, gamma: float, blocks: int, seeds: int) -> tuple[fl
     return t_interval(revenues)
 
 
+def blocks_for(half_width: float, model_half: float, blocks: int, seeds: int) -> int:
+    """Blocks a real run needs for a batch-means interval of ``half_width``, from the
+    model's interval at the same point (``model_half`` over ``seeds`` races of
+    ``blocks``): the per-block spread is the same; 10 % added for the estimate's own
+    error, rounded up to whole batches."""
+    per_block_sd = model_half / stats.t.ppf(0.975, seeds - 1) * (seeds * blocks) ** 0.5
+    needed = (stats.t.ppf(0.975, BATCHES - 1) * per_block_sd / half_width) ** 2 * 1.1
+    return BATCHES * -(-int(needed) // BATCHES)
+
+
 def daemon_point(
     alpha: float, gamma: float, blocks: int, seed: int, workdir: Path
 ) -> tuple[float, float, int, float]:
@@ -136,6 +149,9 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=20_000, help="per model race")
     parser.add_argument("--seeds", type=int, default=8, help="model races per point")
     parser.add_argument("--daemon-blocks", type=int, default=150)
+    parser.add_argument(
+        "--daemon-half-width", type=float, help="size each run for this interval half-width"
+    )
     parser.add_argument("--daemon-alphas", type=float, nargs="*", default=[0.25, 0.4])
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "selfish_revenue.png")
     args = parser.parse_args()
@@ -152,20 +168,31 @@ def main() -> None:
     print(f"model wall time: {time.monotonic() - started:.0f} s")
 
     daemons: dict[tuple[float, float], tuple[float, float]] = {}
-    if args.daemon_blocks:
-        print(f"\nreal daemons: one run of {args.daemon_blocks} blocks per point")
+    if args.daemon_blocks or args.daemon_half_width:
+        size = (
+            f"blocks for a +-{args.daemon_half_width:g} interval"
+            if args.daemon_half_width
+            else f"{args.daemon_blocks} blocks"
+        )
+        print(f"\nreal daemons: one run per point, {size}")
         print(f"{'gamma':>5} {'alpha':>5} {'theory':>7} {'daemons':>16} {'chain':>6} {'wall':>6}")
         with tempfile.TemporaryDirectory(prefix="monerosim-selfish-") as tmp:
             for gamma in GAMMAS:
                 for alpha in args.daemon_alphas:
+                    blocks = args.daemon_blocks
+                    if args.daemon_half_width:
+                        blocks = blocks_for(
+                            args.daemon_half_width, model[alpha, gamma][1], args.blocks, args.seeds
+                        )
                     mean, half, chain, wall = daemon_point(
-                        alpha, gamma, args.daemon_blocks, seed=11, workdir=Path(tmp)
+                        alpha, gamma, blocks, seed=11, workdir=Path(tmp)
                     )
                     daemons[alpha, gamma] = (mean, half)
                     theory = sm1_relative_revenue(alpha, gamma)
                     print(
                         f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}"
-                        f" {chain:6d} {wall:5.0f}s"
+                        f" {chain:6d} {wall:5.0f}s",
+                        flush=True,
                     )
     _plot(args.plot, model, daemons)
 

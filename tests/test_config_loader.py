@@ -357,7 +357,7 @@ def test_a_transfer_window_before_blocks_warns_that_blocks_then_depend_on_the_ma
     load: Load,
 ) -> None:
     default = load("general: {stop_time: 600}\nagents: {user_agents: [{daemon: monerod}]}\n")
-    assert default.network.tx_propagation == 0.0 and default.warnings == ()
+    assert default.network.tx_propagation is None and default.warnings == ()
     scenario = load(
         """\
         general: {stop_time: 600}

@@ -110,8 +110,8 @@ class Network:
     bandwidth: str | None = None
     # Simulated seconds a transfer takes to reach every pool: before a block at T,
     # the transfers sent before T - tx_propagation must be in the winner's pool.
-    # 0 (every transfer sent before T) keeps the local engine's blocks reproducible.
-    tx_propagation: float = 0.0
+    # None: the engine's own (see planning.prepare.DEFAULT_TX_PROPAGATION).
+    tx_propagation: float | None = None
     # Eyal and Sirer's gamma: in a tie between the public branch and a withholding
     # miner's, the share of honest mining that builds on the withholding miner's.
     gamma: float = 0.0

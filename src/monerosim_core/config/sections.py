@@ -85,8 +85,8 @@ def read_network(network: MappingReader, config_dir: Path) -> Network:
     latency_ms = network.find("latency", LATENCY)
     bandwidth = network.find("bandwidth", BANDWIDTH)
     packet_loss = network.find("packet_loss", FRACTION)
-    tx_propagation = network.get("tx_propagation", NON_NEGATIVE_DURATION, 0.0)
-    if tx_propagation > 0:
+    tx_propagation = network.find("tx_propagation", NON_NEGATIVE_DURATION)
+    if tx_propagation is not None and tx_propagation > 0:
         network.warning(
             "tx_propagation",
             f"{tx_propagation:g} s: on the local engine a transfer sent in the last "

@@ -1,8 +1,8 @@
 """Settling before a block: the transfers due in it must be in the winner's pool.
 
 The rule (``network.tx_propagation``, P): before the block at simulated time T,
-every transfer sent before T - P must be in the winning node's pool. With the
-default P = 0 that is every transfer sent before T (one sent at T comes after the
+every transfer sent before T - P must be in the winning node's pool. With the local
+engine's default P = 0 that is every transfer sent before T (one sent at T comes after the
 block: the conductor lets the controller act first), so what a block holds does
 not depend on the machine. A positive P leaves the transfers sent in [T - P, T)
 to the real relay: they may miss the block, as on a real network, but whether

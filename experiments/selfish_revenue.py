@@ -1,7 +1,8 @@
 """Selfish mining's relative revenue against Eyal and Sirer's curve, in two layers.
 
 Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
---daemon-half-width 0.03] [--daemon-alphas 0.25 0.4] [--plot docs/selfish_revenue.png]``
+--daemon-half-width 0.03] [--daemon-alphas 0.25 0.4] [--parallel 2]
+[--plot docs/selfish_revenue.png]``
 
 1. **The controller's decisions** (no daemons): for every alpha and gamma of the
    grid, ``--seeds`` races of ``--blocks`` blocks decided by the block controller's
@@ -12,11 +13,12 @@ Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
    two honest miners with 60/40 of the rest) for ``--daemon-blocks`` blocks; the
    pool's share of the main chain as the run's report measured it (the daemons'
    own fork choice), with a 95 % interval from batch means (the main chain cut in
-   ten consecutive batches: races last a few blocks, so batches are close to
+   twenty consecutive batches: races last a few blocks, so batches are close to
    independent). ``--daemon-blocks 0`` skips this layer. ``--daemon-half-width H``
    sizes each point's run instead: the blocks its interval needs for a half-width
    of H, from the spread of the model's races at that point (revenue varies far
-   more at alpha 0.4, where races are long, than at 0.1).
+   more at alpha 0.4, where races are long, than at 0.1). ``--parallel N`` runs N
+   points at once (one run leaves a core idle while the controller waits on RPC).
 
 Prints one table and writes the plot (theory curves, the model's points, the real
 daemons' points) when matplotlib is installed.
@@ -25,11 +27,13 @@ daemons' points) when matplotlib is installed.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from monerosim_behaviour_selfish.theory import sm1_relative_revenue
@@ -41,7 +45,7 @@ from monerosim_core.testing import load_behaviour, simulate_race
 ROOT = Path(__file__).resolve().parent.parent
 ALPHAS = (0.1, 0.2, 0.25, 0.3, 0.35, 0.4)
 GAMMAS = (0.0, 0.5)
-BATCHES = 10
+BATCHES = 20
 
 NETWORK = """\
 general: {{stop_time: {stop_time}, seed: {seed}, bootstrap_blocks: 5}}
@@ -58,6 +62,10 @@ agents:
     script: agents.block_controller
     arguments: ["--interval 60"]
 """
+
+
+class RunFailed(Exception):
+    """A real run exited non-zero (its output's tail is the message)."""
 
 
 def t_interval(values: list[float]) -> tuple[float, float]:
@@ -83,11 +91,12 @@ def model_point(alpha: float, gamma: float, blocks: int, seeds: int) -> tuple[fl
 def blocks_for(half_width: float, model_half: float, blocks: int, seeds: int) -> int:
     """Blocks a real run needs for a batch-means interval of ``half_width``, from the
     model's interval at the same point (``model_half`` over ``seeds`` races of
-    ``blocks``): the per-block spread is the same. Half as many again are added: the
-    model's spread from 8 races and the ten batches' own spread are both rough (with
-    10 % added, alpha 0.1 came out at +-0.033 and +-0.040). Rounded up to whole batches."""
+    ``blocks``): the per-block spread is the same. A fifth more are added: twenty
+    batches estimate their own spread within ~16 %, so an interval sized exactly
+    would come out wider than ``half_width`` half the time. Rounded up to whole
+    batches."""
     per_block_sd = model_half / stats.t.ppf(0.975, seeds - 1) * (seeds * blocks) ** 0.5
-    needed = (stats.t.ppf(0.975, BATCHES - 1) * per_block_sd / half_width) ** 2 * 1.5
+    needed = (stats.t.ppf(0.975, BATCHES - 1) * per_block_sd / half_width) ** 2 * 1.2
     return BATCHES * -(-int(needed) // BATCHES)
 
 
@@ -126,7 +135,7 @@ def daemon_point(
     )
     wall = time.monotonic() - started
     if done.returncode != 0:
-        sys.exit(f"run {config.name} failed ({done.returncode}):\n{done.stdout[-3000:]}")
+        raise RunFailed(f"run {config.name} exited {done.returncode}:\n{done.stdout[-3000:]}")
     run = RunDir(run_dir)
     final = run.read_final_state()
     assert final is not None
@@ -147,13 +156,16 @@ def daemon_point(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--blocks", type=int, default=20_000, help="per model race")
-    parser.add_argument("--seeds", type=int, default=8, help="model races per point")
+    # Many short races rather than a few long ones: the same blocks, and a spread
+    # (which sizes the real runs) known within ~7 % rather than ~25 %.
+    parser.add_argument("--blocks", type=int, default=2_000, help="per model race")
+    parser.add_argument("--seeds", type=int, default=100, help="model races per point")
     parser.add_argument("--daemon-blocks", type=int, default=150)
     parser.add_argument(
         "--daemon-half-width", type=float, help="size each run for this interval half-width"
     )
     parser.add_argument("--daemon-alphas", type=float, nargs="*", default=[0.25, 0.4])
+    parser.add_argument("--parallel", type=int, default=1, help="real runs at once")
     parser.add_argument("--plot", type=Path, default=ROOT / "docs" / "selfish_revenue.png")
     args = parser.parse_args()
 
@@ -168,40 +180,93 @@ def main() -> None:
             print(f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}")
     print(f"model wall time: {time.monotonic() - started:.0f} s")
 
-    daemons: dict[tuple[float, float], tuple[float, float]] = {}
+    daemons: dict[tuple[float, float], tuple[float, float, int, float]] = {}
     if args.daemon_blocks or args.daemon_half_width:
         size = (
             f"blocks for a +-{args.daemon_half_width:g} interval"
             if args.daemon_half_width
             else f"{args.daemon_blocks} blocks"
         )
-        print(f"\nreal daemons: one run per point, {size}")
+        print(f"\nreal daemons: one run per point, {size}, {args.parallel} at once")
         print(f"{'gamma':>5} {'alpha':>5} {'theory':>7} {'daemons':>16} {'chain':>6} {'wall':>6}")
-        with tempfile.TemporaryDirectory(prefix="monerosim-selfish-") as tmp:
-            for gamma in GAMMAS:
-                for alpha in args.daemon_alphas:
-                    blocks = args.daemon_blocks
-                    if args.daemon_half_width:
-                        blocks = blocks_for(
-                            args.daemon_half_width, model[alpha, gamma][1], args.blocks, args.seeds
-                        )
-                    mean, half, chain, wall = daemon_point(
-                        alpha, gamma, blocks, seed=11, workdir=Path(tmp)
-                    )
-                    daemons[alpha, gamma] = (mean, half)
-                    theory = sm1_relative_revenue(alpha, gamma)
-                    print(
-                        f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}"
-                        f" {chain:6d} {wall:5.0f}s",
-                        flush=True,
-                    )
+        points = {
+            (alpha, gamma): (
+                blocks_for(args.daemon_half_width, model[alpha, gamma][1], args.blocks, args.seeds)
+                if args.daemon_half_width
+                else args.daemon_blocks
+            )
+            for gamma in GAMMAS
+            for alpha in args.daemon_alphas
+        }
+        started = time.monotonic()
+        with (
+            tempfile.TemporaryDirectory(prefix="monerosim-selfish-") as tmp,
+            ThreadPoolExecutor(max_workers=args.parallel) as pool,
+        ):
+            # The longest runs first: the short ones fill in at the end.
+            runs = {
+                pool.submit(daemon_point, alpha, gamma, blocks, seed=11, workdir=Path(tmp)): (
+                    alpha,
+                    gamma,
+                )
+                for (alpha, gamma), blocks in sorted(points.items(), key=lambda p: -p[1])
+            }
+            for done in as_completed(runs):
+                alpha, gamma = runs[done]
+                try:
+                    mean, half, chain, wall = done.result()
+                except RunFailed as exc:
+                    print(f"{gamma:5.2f} {alpha:5.2f} failed: {exc}", flush=True)
+                    continue
+                daemons[alpha, gamma] = (mean, half, chain, wall)
+                theory = sm1_relative_revenue(alpha, gamma)
+                print(
+                    f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}"
+                    f" {chain:6d} {wall:5.0f}s",
+                    flush=True,
+                )
+                _save(args.plot.with_suffix(".json"), model, daemons)
+        print(f"real daemons wall time: {time.monotonic() - started:.0f} s")
     _plot(args.plot, model, daemons)
+
+
+def _save(
+    path: Path,
+    model: dict[tuple[float, float], tuple[float, float]],
+    daemons: dict[tuple[float, float], tuple[float, float, int, float]],
+) -> None:
+    """The points measured so far, beside the plot (rewritten after every real run)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "model": [
+                    {"alpha": a, "gamma": g, "revenue": m, "half_width": h}
+                    for (a, g), (m, h) in sorted(model.items())
+                ],
+                "daemons": [
+                    {
+                        "alpha": a,
+                        "gamma": g,
+                        "revenue": m,
+                        "half_width": h,
+                        "main_chain_blocks": chain,
+                        "wall_seconds": round(wall),
+                        "theory": sm1_relative_revenue(a, g),
+                    }
+                    for (a, g), (m, h, chain, wall) in sorted(daemons.items())
+                ],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
 
 
 def _plot(
     path: Path,
     model: dict[tuple[float, float], tuple[float, float]],
-    daemons: dict[tuple[float, float], tuple[float, float]],
+    daemons: dict[tuple[float, float], tuple[float, float, int, float]],
 ) -> None:
     try:
         from matplotlib.figure import Figure
@@ -228,7 +293,7 @@ def _plot(
             markersize=4,
             label=f"controller's decisions, $\\gamma$={gamma:g}",
         )
-        real = sorted((a, m) for (a, g), m in daemons.items() if g == gamma)
+        real = sorted((a, m[:2]) for (a, g), m in daemons.items() if g == gamma)
         if real:
             axes.errorbar(
                 [a for a, _ in real],

@@ -158,6 +158,32 @@ def test_a_leader_acts_alone_before_the_others_at_a_shared_instant(
     assert driven.conductor.advances == 9  # 5, 10, ..., 45: the follower's turn is no advance
 
 
+def test_the_conductor_sleeps_while_an_agent_is_busy(
+    make_conductor: Callable[..., Driven],
+) -> None:
+    # A conductor that polled its socket while an agent works would take a core
+    # from the daemons that agent waits for (it did: 0.27 CPU s per block).
+    driven = make_conductor(["worker"], stop_time=20.0)
+    selector = driven.conductor._selector
+    polls = 0
+    select = selector.select
+
+    def counted(timeout: float | None = None) -> list[tuple[object, int]]:
+        nonlocal polls
+        polls += 1
+        return select(timeout)
+
+    selector.select = counted  # type: ignore[method-assign]
+    seen: list[tuple[float, str]] = []
+    agent = periodic_agent(driven, "worker", 10.0, 0.5, seen)  # 2 actions of 0.5 wall s
+    driven.join()
+    agent.join(10)
+    assert driven.error is None
+    assert [t for t, _ in seen] == [0.0, 10.0]
+    # 1 wall s of work at 0.05 s per step: ~20 waits, and a few for the messages.
+    assert polls < 100, f"{polls} polls in 1 s of waiting"
+
+
 def test_speed_caps_the_pace(make_conductor: Callable[..., Driven]) -> None:
     driven = make_conductor(["a"], stop_time=50.0, speed=100.0)
     started = time.monotonic()

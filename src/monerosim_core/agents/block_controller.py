@@ -34,6 +34,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 import attrs
@@ -401,27 +402,34 @@ class BlockController:
         assert self.withholder is not None
         private = self.rt.private_daemon(self.rt.discovery.get_agent(self.withholder))
         blobs = [(b, private.get_block(block_hash=b.hash).blob) for b in blocks]
-        refused = []
-        for agent in self.rt.discovery.registry().agents:
-            if agent.daemon_rpc_port is None:
-                continue
-            node = self.rt.daemon(agent)
+        nodes = {
+            agent.id: self.rt.daemon(agent)  # created here, used by the threads
+            for agent in self.rt.discovery.registry().agents
+            if agent.daemon_rpc_port is not None
+        }
+
+        def hand(node: DaemonClient) -> str | None:
+            """Submit the blocks in order; what the node refused, if it did."""
             for block, blob in blobs:
                 try:
                     node.submit_block(blob)
                 except RpcError as exc:
                     # A block that only ties is kept as an alternative, which
                     # submit_block reports as "not accepted": held is what counts.
-                    if self._holds(node, block.hash):
-                        continue
-                    refused.append(agent.id)
-                    self.rt.fault(
-                        "publish_failed",
-                        agent.id,
-                        f"node refused block {block.height} ({block.hash[:12]}) "
-                        f"of {self.withholder}: {exc}",
-                    )
-                    break
+                    if not self._holds(node, block.hash):
+                        return f"block {block.height} ({block.hash[:12]}): {exc}"
+            return None
+
+        # Every node verifies each block (RandomX): at once, not one after the other.
+        with ThreadPoolExecutor(max_workers=min(16, len(nodes))) as pool:
+            refusals = dict(zip(nodes, pool.map(hand, nodes.values()), strict=True))
+        refused = [agent_id for agent_id, refusal in refusals.items() if refusal is not None]
+        for agent_id in refused:
+            self.rt.fault(
+                "publish_failed",
+                agent_id,
+                f"node refused {refusals[agent_id]} of {self.withholder}",
+            )
         self.rt.run.publications.append(
             PublicationRecord(
                 sim_time=sim_time,

@@ -127,7 +127,12 @@ class Conductor:
         time if every agent waits. Raises :class:`ConductorError` subclasses."""
         deadline = time.monotonic() + timeout
         while True:
-            wait = max(0.0, min(deadline, self._pace_release()) - time.monotonic())
+            # Sleep in select until an agent speaks, the pace allows the next
+            # advance, or the deadline: never spin (a spinning conductor takes a
+            # core from the daemons it waits for).
+            release = self._pace_release()
+            wake = deadline if release is None else min(deadline, release)
+            wait = max(0.0, wake - time.monotonic())
             for key, _ in self._selector.select(wait):
                 if key.fileobj is self._listener:
                     self._accept()
@@ -294,13 +299,14 @@ class Conductor:
                     f"of wall time at simulated {self.now:.3f} s (hung?)",
                 )
 
-    def _pace_release(self) -> float:
-        """The monotonic clock at which the next advance may happen (for ``speed``)."""
+    def _pace_release(self) -> float | None:
+        """The monotonic clock at which ``speed`` lets the next advance happen; None
+        when nothing holds it back but the agents (full pace, or one is busy)."""
         if self.speed is None or self.started_wall is None:
-            return 0.0
+            return None
         upcoming = self._next_wake()
         if upcoming is None:
-            return 0.0
+            return None
         target_wall = self.started_wall + min(upcoming, self.stop_time) / self.speed
         return time.monotonic() + max(0.0, target_wall - time.time())
 
@@ -334,7 +340,7 @@ class Conductor:
             self.finish(at=self.stop_time)
             return True
         release = self._pace_release()
-        if release > time.monotonic():
+        if release is not None and release > time.monotonic():
             return False
         if upcoming > self.now:
             self.advances += 1

@@ -18,10 +18,12 @@ Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
    sizes each point's run instead: the blocks its interval needs for a half-width
    of H, from the spread of the model's races at that point (revenue varies far
    more at alpha 0.4, where races are long, than at 0.1). ``--parallel N`` runs N
-   points at once (one run leaves a core idle while the controller waits on RPC).
+   points at once (one run at alpha 0.25 leaves ~30 % of this 2-core machine idle).
 
 Prints one table and writes the plot (theory curves, the model's points, the real
-daemons' points) when matplotlib is installed.
+daemons' points) when matplotlib is installed. The points are also kept as JSON
+beside the plot; real points measured by earlier invocations stay in it (and on
+the plot) unless this one measures them again, so the grid can be run in parts.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from monerosim_behaviour_selfish.theory import sm1_relative_revenue
@@ -62,6 +65,17 @@ agents:
     script: agents.block_controller
     arguments: ["--interval 60"]
 """
+
+
+@dataclass(frozen=True)
+class DaemonPoint:
+    """One real run's result: the pool's share of the main chain and its interval."""
+
+    revenue: float
+    half_width: float
+    main_chain_blocks: int
+    wall_seconds: int
+    batches: int = BATCHES
 
 
 class RunFailed(Exception):
@@ -100,10 +114,8 @@ def blocks_for(half_width: float, model_half: float, blocks: int, seeds: int) ->
     return BATCHES * -(-int(needed) // BATCHES)
 
 
-def daemon_point(
-    alpha: float, gamma: float, blocks: int, seed: int, workdir: Path
-) -> tuple[float, float, int, float]:
-    """Revenue, half-width, main-chain blocks and wall seconds of one real run."""
+def daemon_point(alpha: float, gamma: float, blocks: int, seed: int, workdir: Path) -> DaemonPoint:
+    """One real run of ``blocks`` blocks at this point."""
     rest = 100 * (1 - alpha)
     config = workdir / f"selfish-{alpha:g}-{gamma:g}.yaml"
     config.write_text(
@@ -151,7 +163,7 @@ def daemon_point(
         for i in range(BATCHES)
     ]
     mean = sum(1 for w in chain if w == "miner-01") / len(chain)
-    return mean, t_interval(shares)[1], len(chain), wall
+    return DaemonPoint(mean, t_interval(shares)[1], len(chain), round(wall))
 
 
 def main() -> None:
@@ -180,7 +192,8 @@ def main() -> None:
             print(f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}")
     print(f"model wall time: {time.monotonic() - started:.0f} s")
 
-    daemons: dict[tuple[float, float], tuple[float, float, int, float]] = {}
+    saved = args.plot.with_suffix(".json")
+    daemons = _earlier_daemon_points(saved)
     if args.daemon_blocks or args.daemon_half_width:
         size = (
             f"blocks for a +-{args.daemon_half_width:g} interval"
@@ -203,37 +216,50 @@ def main() -> None:
             tempfile.TemporaryDirectory(prefix="monerosim-selfish-") as tmp,
             ThreadPoolExecutor(max_workers=args.parallel) as pool,
         ):
-            # The longest runs first: the short ones fill in at the end.
+            # The shortest runs first: a grid cut short keeps the most points.
             runs = {
                 pool.submit(daemon_point, alpha, gamma, blocks, seed=11, workdir=Path(tmp)): (
                     alpha,
                     gamma,
                 )
-                for (alpha, gamma), blocks in sorted(points.items(), key=lambda p: -p[1])
+                for (alpha, gamma), blocks in sorted(points.items(), key=lambda p: p[1])
             }
             for done in as_completed(runs):
                 alpha, gamma = runs[done]
                 try:
-                    mean, half, chain, wall = done.result()
+                    point = daemons[alpha, gamma] = done.result()
                 except RunFailed as exc:
                     print(f"{gamma:5.2f} {alpha:5.2f} failed: {exc}", flush=True)
                     continue
-                daemons[alpha, gamma] = (mean, half, chain, wall)
                 theory = sm1_relative_revenue(alpha, gamma)
                 print(
-                    f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {mean:9.4f} ± {half:.4f}"
-                    f" {chain:6d} {wall:5.0f}s",
+                    f"{gamma:5.2f} {alpha:5.2f} {theory:7.4f} {point.revenue:9.4f}"
+                    f" ± {point.half_width:.4f} {point.main_chain_blocks:6d}"
+                    f" {point.wall_seconds:5d}s",
                     flush=True,
                 )
-                _save(args.plot.with_suffix(".json"), model, daemons)
+                _save(saved, model, daemons)
         print(f"real daemons wall time: {time.monotonic() - started:.0f} s")
     _plot(args.plot, model, daemons)
+
+
+def _earlier_daemon_points(path: Path) -> dict[tuple[float, float], DaemonPoint]:
+    """The real points an earlier invocation saved at ``path`` (none if absent)."""
+    if not path.exists():
+        return {}
+    points = json.loads(path.read_text())["daemons"]
+    return {
+        (p.pop("alpha"), p.pop("gamma")): DaemonPoint(
+            **{k: v for k, v in p.items() if k != "theory"}
+        )
+        for p in points
+    }
 
 
 def _save(
     path: Path,
     model: dict[tuple[float, float], tuple[float, float]],
-    daemons: dict[tuple[float, float], tuple[float, float, int, float]],
+    daemons: dict[tuple[float, float], DaemonPoint],
 ) -> None:
     """The points measured so far, beside the plot (rewritten after every real run)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -245,16 +271,8 @@ def _save(
                     for (a, g), (m, h) in sorted(model.items())
                 ],
                 "daemons": [
-                    {
-                        "alpha": a,
-                        "gamma": g,
-                        "revenue": m,
-                        "half_width": h,
-                        "main_chain_blocks": chain,
-                        "wall_seconds": round(wall),
-                        "theory": sm1_relative_revenue(a, g),
-                    }
-                    for (a, g), (m, h, chain, wall) in sorted(daemons.items())
+                    {"alpha": a, "gamma": g, "theory": sm1_relative_revenue(a, g)} | asdict(p)
+                    for (a, g), p in sorted(daemons.items())
                 ],
             },
             indent=1,
@@ -266,7 +284,7 @@ def _save(
 def _plot(
     path: Path,
     model: dict[tuple[float, float], tuple[float, float]],
-    daemons: dict[tuple[float, float], tuple[float, float, int, float]],
+    daemons: dict[tuple[float, float], DaemonPoint],
 ) -> None:
     try:
         from matplotlib.figure import Figure
@@ -293,12 +311,12 @@ def _plot(
             markersize=4,
             label=f"controller's decisions, $\\gamma$={gamma:g}",
         )
-        real = sorted((a, m[:2]) for (a, g), m in daemons.items() if g == gamma)
+        real = sorted((a, p) for (a, g), p in daemons.items() if g == gamma)
         if real:
             axes.errorbar(
                 [a for a, _ in real],
-                [m for _, (m, _) in real],
-                yerr=[h for _, (_, h) in real],
+                [p.revenue for _, p in real],
+                yerr=[p.half_width for _, p in real],
                 fmt="s",
                 color=colour,
                 markerfacecolor="white",

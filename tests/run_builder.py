@@ -38,6 +38,7 @@ def make_run(
     end_reason: str | None = "completed",
     block_times: str = "fixed",
     stop_time: float | None = None,
+    ended_at: float | None = None,
     seed: int = 7,
     name: str = "run",
     withholder: str | None = None,
@@ -46,7 +47,8 @@ def make_run(
     """A run directory (``tmp_path / name``) as the rest of monerosim leaves it;
     ``None`` leaves a file out.
 
-    ``stop_time`` defaults to just after the last block (as a run that went to its end).
+    ``stop_time`` defaults to just after the last block (as a run that went to its end);
+    ``ended_at`` is the simulated time an interrupted run ended (default: ``stop_time``).
     """
     run_dir = tmp_path / name
     shared = run_dir / "shared"
@@ -67,7 +69,7 @@ def make_run(
         "started_wall": 1_700_000_000.0,
         "ended_wall": 1_700_000_400.0 if end_reason else None,
         "stop_time": stop_time,
-        "sim_elapsed": stop_time if end_reason else None,
+        "sim_elapsed": (stop_time if ended_at is None else ended_at) if end_reason else None,
         "end_reason": end_reason,
         "block_interval": 120.0,
         "block_times": block_times,

@@ -523,6 +523,21 @@ def test_exact_fixed_intervals_raise_nothing(tmp_path: Path) -> None:
     assert not any("nter-block" in f or "scheduled" in f for f in report.findings)
 
 
+def test_a_block_at_the_instant_a_run_was_interrupted_is_on_the_schedule(
+    tmp_path: Path,
+) -> None:
+    # Interrupted at 1200 s, while (or after) mining the block due then.
+    blocks = [block(h, "m1") for h in range(1, 11)]  # 120 s apart, the last at 1200
+
+    report = build_report(
+        make_run(tmp_path, blocks, end_reason="interrupted", stop_time=6000.0, ended_at=1200.0)
+    )
+
+    assert (report.intervals.due, report.intervals.missing) == (9, ())
+    assert report.intervals.unscheduled == ()
+    assert not any("scheduled" in f for f in report.findings)
+
+
 def test_exponential_times_are_tested_with_kolmogorov_smirnov(tmp_path: Path) -> None:
     from monerosim_core.config.model import BlockTimes
     from monerosim_core.planning.schedule import blocks_due

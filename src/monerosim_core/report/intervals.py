@@ -11,6 +11,7 @@ every block due before the run ended must be there, at its time.
 from __future__ import annotations
 
 import itertools
+import math
 import statistics
 from collections.abc import Sequence
 
@@ -72,7 +73,14 @@ def analyse_intervals(blocks: Sequence[BlockRecord], run: RunInfo) -> IntervalSe
     mined = {b.sim_time for b in blocks if not b.bootstrap}
     ended = run.stop_time if run.sim_elapsed is None else min(run.stop_time, run.sim_elapsed)
     due = blocks_due(run.block_interval, kind, run.seed, ended) if run.block_interval > 0 else []
-    scheduled = set(due)
+    # A run interrupted at the instant of a block may have mined it: that block is
+    # not due (the run ended at its time) but it is on the schedule.
+    last = max(mined, default=0.0)
+    scheduled = set(
+        blocks_due(run.block_interval, kind, run.seed, math.nextafter(last, math.inf))
+        if last >= ended and run.block_interval > 0
+        else due
+    )
     return IntervalSection(
         configured=run.block_interval,
         count=len(gaps),

@@ -132,6 +132,8 @@ def test_each_cell_has_the_mean_and_student_t_interval_of_its_seeds(tmp_path: Pa
     # A cause a run never met counts 0 in it, not "not recorded".
     timeout = cell.metric("transfers.failed.timeout")
     assert timeout is not None and (timeout.n, timeout.mean) == (3, pytest.approx(1 / 3))
+    # 0, 0, 1: the t-interval would reach -1.1; a count's stops at 0.
+    assert (timeout.low, timeout.high) == (0.0, pytest.approx(1 / 3 + T_975_DF2 / 3))
     money = cell.metric("transfers.failed.not_enough_money")
     assert money is not None and money.mean == pytest.approx(2 / 3)  # 0, 1, 1
     # The same value in every run: an interval of zero width, not an error.

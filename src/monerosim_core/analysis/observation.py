@@ -36,6 +36,7 @@ transfers journal, no final state), so a missing figure is never averaged as 0.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -54,6 +55,14 @@ FAILED_CAUSE = "transfers.failed."  # the prefix of the per-cause failure counts
 ROLES = ("miner", "solo_miner", "regular_user", "miner_distributor")
 WITHIN_BLOCKS = 2
 WITHIN_METRIC = f"confirmation.within_{WITHIN_BLOCKS}"
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values ``metric`` can take: fractions lie in [0, 1]; every other metric
+    (counts, mean delays and gaps, XMR) is at least 0."""
+    if metric.startswith("share.") or metric == WITHIN_METRIC:
+        return 0.0, 1.0
+    return 0.0, math.inf
 
 
 @attrs.frozen

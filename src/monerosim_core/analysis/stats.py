@@ -77,8 +77,12 @@ class Estimate:
         return self.low - slack <= value <= self.high + slack
 
 
-def estimate(values: Sequence[float]) -> Estimate | None:
-    """The mean of ``values`` with a 95 % Student-t interval; ``None`` if empty."""
+def estimate(
+    values: Sequence[float], within: tuple[float, float] = (-math.inf, math.inf)
+) -> Estimate | None:
+    """The mean of ``values`` with a 95 % Student-t interval, cut to ``within`` (the
+    values the quantity can take: a t-interval on a few shares near 0 reaches below
+    0); ``None`` if empty."""
     if not values:
         return None
     mean = statistics.fmean(values)
@@ -89,7 +93,8 @@ def estimate(values: Sequence[float]) -> Estimate | None:
         return Estimate(len(values), mean, 0.0, mean, mean)
     with _quiet():
         ci = _stats().ttest_1samp(values, 0.0).confidence_interval(CONFIDENCE)
-    return Estimate(len(values), mean, sd, float(ci.low), float(ci.high))
+    low, high = max(within[0], float(ci.low)), min(within[1], float(ci.high))
+    return Estimate(len(values), mean, sd, low, high)
 
 
 @attrs.frozen

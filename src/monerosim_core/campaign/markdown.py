@@ -178,8 +178,8 @@ def _metrics(cells: Sequence[CellSummary], metrics: Sequence[str]) -> list[str]:
     out = [
         "## Metrics per cell",
         "",
-        "Mean over seeds [95 % Student-t interval]; metric names are explained in "
-        "`monerosim_core/analysis/observation.py`.",
+        "Mean over seeds [95 % Student-t interval, cut to the values the metric can take]; "
+        "metric names are explained in `monerosim_core/analysis/observation.py`.",
         "",
     ]
     for start in range(0, len(with_runs), _COLUMNS_PER_TABLE):

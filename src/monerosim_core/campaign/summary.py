@@ -28,7 +28,7 @@ from monerosim_core.analysis.compare import (
     q_values_of,
     share_rows,
 )
-from monerosim_core.analysis.observation import Observation
+from monerosim_core.analysis.observation import Observation, metric_range
 from monerosim_core.analysis.stats import (
     Contingency,
     Estimate,
@@ -124,12 +124,11 @@ def summarise(
 
 
 def _cell(cell: Cell, observations: Sequence[Observation], names: Sequence[str]) -> CellSummary:
-    metrics = tuple(
-        MetricEstimate(
-            name, estimate([v for o in observations if (v := o.value(name)) is not None])
-        )
-        for name in names
-    )
+    def estimated(metric: str) -> Estimate | None:
+        values = [v for o in observations if (v := o.value(metric)) is not None]
+        return estimate(values, within=metric_range(metric))
+
+    metrics = tuple(MetricEstimate(name, estimated(name)) for name in names)
     pooled: dict[str, int] = {}
     weights: dict[str, float] = {}
     for o in observations:
@@ -138,7 +137,7 @@ def _cell(cell: Cell, observations: Sequence[Observation], names: Sequence[str])
             pooled[miner] = pooled.get(miner, 0) + blocks
     shares = []
     for miner, weight in weights.items():
-        found = estimate([v for o in observations if (v := o.value(f"share.{miner}")) is not None])
+        found = estimated(f"share.{miner}")
         shares.append(
             ShareCheck(miner, weight, found, None if found is None else found.contains(weight))
         )

@@ -1,7 +1,7 @@
 """Selfish mining's relative revenue against Eyal and Sirer's curve, in two layers.
 
-Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
---daemon-half-width 0.03] [--daemon-alphas 0.25 0.4] [--parallel 2]
+Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks N |
+--daemon-half-width 0.03 [--daemon-alphas 0.25 0.4] [--parallel 2]]
 [--plot docs/selfish_revenue.png]``
 
 1. **The controller's decisions** (no daemons): for every alpha and gamma of the
@@ -14,7 +14,8 @@ Run: ``.venv/bin/python experiments/selfish_revenue.py [--daemon-blocks 150 |
    pool's share of the main chain as the run's report measured it (the daemons'
    own fork choice), with a 95 % interval from batch means (the main chain cut in
    twenty consecutive batches: races last a few blocks, so batches are close to
-   independent). ``--daemon-blocks 0`` skips this layer. ``--daemon-half-width H``
+   independent). Without ``--daemon-blocks`` or ``--daemon-half-width`` this layer
+   is skipped (the plot shows the saved points). ``--daemon-half-width H``
    sizes each point's run instead: the blocks its interval needs for a half-width
    of H, from the spread of the model's races at that point (revenue varies far
    more at alpha 0.4, where races are long, than at 0.1). ``--parallel N`` runs N
@@ -172,7 +173,7 @@ def main() -> None:
     # (which sizes the real runs) known within ~7 % rather than ~25 %.
     parser.add_argument("--blocks", type=int, default=2_000, help="per model race")
     parser.add_argument("--seeds", type=int, default=100, help="model races per point")
-    parser.add_argument("--daemon-blocks", type=int, default=150)
+    parser.add_argument("--daemon-blocks", type=int, default=0, help="per real run")
     parser.add_argument(
         "--daemon-half-width", type=float, help="size each run for this interval half-width"
     )
